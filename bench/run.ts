@@ -1,0 +1,396 @@
+/**
+ * The benchmark harness: the gateway beside the direct upstream, the reference proxy and the Portkey
+ * gateway, measured in the same run (interleaved rounds, medians), every target from quality.md printed
+ * with its value and PASS/FAIL, and a markdown table written to bench/results/<date>.md.
+ *
+ *   npm run bench              full: 30 s points after 5 s warm-up, 3 interleaved rounds
+ *   npm run bench -- --quick   about two minutes: 5 s points, 1 round
+ *
+ * Needs `wrk` (Debian: apt-get install wrk) and the built server (npm run bench builds it). Everything
+ * binds to 127.0.0.1 and every process it starts is stopped at the end.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { closeLoad, fixedRate, median, sequential, timed, wrk } from './load.js';
+import type { Target, WrkResult } from './load.js';
+import { cpuMicros, launch, memory } from './processes.js';
+import type { Managed } from './processes.js';
+
+const root = resolve(import.meta.dirname, '..');
+const quick = process.argv.includes('--quick');
+const skipPortkey = process.argv.includes('--no-portkey');
+const seconds = quick ? 5 : 30;
+const warmup = quick ? 3 : 5; // JIT: a 1 s warm-up leaves the larger programs (gateway, Portkey) visibly cold
+const rounds = quick ? 1 : 3;
+const ports = { upstream: 17001, anthropic: 17002, slow: 17003, reference: 17010, gateway: 17011, translated: 17012, portkey: 17013 };
+const processes: Managed[] = [];
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function start(): Promise<Record<string, Target>> {
+  if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed: apt-get install wrk (Debian), then run again');
+  const node = process.execPath;
+  processes.push(await launch('upstream', node, [join(root, 'bench/upstream.mjs'), '--port', String(ports.upstream)], {}, /listening/));
+  processes.push(
+    await launch(
+      'upstream-anthropic',
+      node,
+      [join(root, 'bench/upstream.mjs'), '--port', String(ports.anthropic), '--format', 'anthropic'],
+      {},
+      /listening/,
+    ),
+  );
+  processes.push(
+    await launch(
+      'upstream-slow',
+      node,
+      [join(root, 'bench/upstream.mjs'), '--port', String(ports.slow), '--chunk-interval-ms', '200'],
+      {},
+      /listening/,
+    ),
+  );
+  const reference = await launch(
+    'reference',
+    node,
+    [join(root, 'bench/reference-proxy.mjs'), String(ports.reference), `http://127.0.0.1:${ports.upstream}`],
+    {},
+    /listening/,
+  );
+  processes.push(reference);
+  const gatewayEnv = (port: number): Record<string, string> => ({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info', // the harness waits for the "listening" line; nothing is logged per request
+    CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-bench-data-')),
+    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_BASE_URL: `http://127.0.0.1:${ports.upstream}/v1`,
+    ANTHROPIC_API_KEY: 'sk-ant-bench',
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${ports.anthropic}`,
+    CUSTOM_LLM_ENDPOINT: `http://127.0.0.1:${ports.slow}/v1`,
+  });
+  const gateway = await launch('gateway', node, [join(root, 'dist/src/main.js'), 'serve'], gatewayEnv(ports.gateway), /listening/);
+  processes.push(gateway);
+  const targets: Record<string, Target> = {
+    direct: { name: 'direct', url: `http://127.0.0.1:${ports.upstream}/v1/chat/completions`, headers: {}, model: 'gpt-4o' },
+    reference: {
+      name: 'reference',
+      url: `http://127.0.0.1:${ports.reference}/v1/chat/completions`,
+      headers: {},
+      model: 'gpt-4o',
+      pid: reference.pid,
+    },
+    gateway: {
+      name: 'gateway',
+      url: `http://127.0.0.1:${ports.gateway}/v1/chat/completions`,
+      headers: {},
+      model: 'gpt-4o',
+      pid: gateway.pid,
+    },
+    translated: {
+      name: 'translated',
+      url: `http://127.0.0.1:${ports.gateway}/v1/chat/completions`,
+      headers: {},
+      model: 'anthropic/claude-3-5-sonnet-latest',
+      pid: gateway.pid,
+    },
+  };
+  if (!skipPortkey) {
+    const portkeyDir = join(root, 'bench/portkey');
+    if (!existsSync(join(portkeyDir, 'node_modules/@portkey-ai/gateway'))) {
+      log('installing the Portkey gateway from npm into bench/portkey (once)…');
+      execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefix', portkeyDir], { stdio: 'inherit' });
+    }
+    const portkey = await launch(
+      'portkey',
+      node,
+      [join(portkeyDir, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${ports.portkey}`, '--headless'],
+      {},
+      /Ready for connections|localhost:/,
+    );
+    processes.push(portkey);
+    targets['portkey'] = {
+      name: 'portkey',
+      url: `http://127.0.0.1:${ports.portkey}/v1/chat/completions`,
+      headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `http://127.0.0.1:${ports.upstream}/v1` },
+      model: 'gpt-4o',
+      pid: portkey.pid,
+    };
+  }
+  return targets;
+}
+
+interface Point {
+  rps: number[];
+  cpuPerRequest: number[];
+  p99: number[];
+  errors: number;
+}
+
+async function throughput(targets: Record<string, Target>): Promise<Map<string, Point>> {
+  const scenarios = [
+    { label: 'c50 JSON', stream: false, connections: 50 },
+    { label: 'c50 SSE', stream: true, connections: 50 },
+    { label: 'c200 JSON', stream: false, connections: 200 },
+    { label: 'c200 SSE', stream: true, connections: 200 },
+  ];
+  const points = new Map<string, Point>();
+  const names = Object.keys(targets);
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of scenarios) {
+      for (const name of [...names, ...(scenario.connections === 50 ? [] : [])]) {
+        if (name === 'translated' && scenario.connections === 200) continue;
+        const target = targets[name] as Target;
+        wrk(target, scenario.stream, scenario.connections, warmup);
+        const cpuBefore = target.pid ? cpuMicros(target.pid) : 0;
+        const result: WrkResult = wrk(target, scenario.stream, scenario.connections, seconds);
+        const cpu = target.pid ? (cpuMicros(target.pid) - cpuBefore) / Math.max(1, result.requests) : Number.NaN;
+        const key = `${scenario.label}|${name}`;
+        const point = points.get(key) ?? { rps: [], cpuPerRequest: [], p99: [], errors: 0 };
+        point.rps.push(result.requestsPerSecond);
+        point.cpuPerRequest.push(cpu);
+        point.p99.push(result.p99Ms);
+        point.errors += result.errors;
+        points.set(key, point);
+        log(
+          `round ${round + 1} ${scenario.label.padEnd(9)} ${name.padEnd(10)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  cpu ${cpu.toFixed(0)} µs/req  errors ${result.errors}`,
+        );
+      }
+    }
+  }
+  return points;
+}
+
+async function coldStart(): Promise<{ gateway: number; reference: number }> {
+  const measure = async (name: string, command: string[], env: Record<string, string>, target: Target): Promise<number> => {
+    const samples: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const started = performance.now();
+      const child = await launch(name, process.execPath, command, env, /./).catch(() => undefined);
+      let elapsed = Number.NaN;
+      for (let tries = 0; tries < 400; tries++) {
+        const ok = await timed(target, false).then(
+          (result) => result.ok,
+          () => false,
+        );
+        if (ok) {
+          elapsed = performance.now() - started;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      samples.push(elapsed);
+      await child?.stop();
+    }
+    return median(samples);
+  };
+  const gatewayPort = 17020;
+  const gateway = await measure(
+    'gateway-cold',
+    [join(root, 'dist/src/main.js'), 'serve'],
+    {
+      PORT: String(gatewayPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-cold-')),
+      OPENAI_API_KEY: 'sk-bench',
+      OPENAI_BASE_URL: `http://127.0.0.1:${ports.upstream}/v1`,
+    },
+    { name: 'cold', url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`, headers: {}, model: 'gpt-4o' },
+  );
+  const reference = await measure(
+    'reference-cold',
+    [join(root, 'bench/reference-proxy.mjs'), '17021', `http://127.0.0.1:${ports.upstream}`],
+    {},
+    { name: 'cold', url: 'http://127.0.0.1:17021/v1/chat/completions', headers: {}, model: 'gpt-4o' },
+  );
+  return { gateway, reference };
+}
+
+/** Memory per open stream, in a fresh gateway process (a process that already served load has a grown heap that hides it). */
+async function streamMemory(): Promise<{ idleMb: number; perStreamKb: number }> {
+  const port = 17022;
+  const gateway = await launch(
+    'gateway-streams',
+    process.execPath,
+    [join(root, 'dist/src/main.js'), 'serve'],
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-streams-')),
+      CUSTOM_LLM_ENDPOINT: `http://127.0.0.1:${ports.slow}/v1`,
+    },
+    /listening/,
+  );
+  try {
+    const target: Target = { name: 'slow', url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, model: 'custom/gpt-4o' };
+    await timed(target, true); // one stream first, so code paths are loaded before the baseline
+    const idle = memory(gateway.pid).rssMb;
+    let peak = idle;
+    const sampler = setInterval(() => (peak = Math.max(peak, memory(gateway.pid).rssMb)), 50);
+    const results = await Promise.all(Array.from({ length: 1000 }, () => timed(target, true).catch(() => ({ ok: false }))));
+    clearInterval(sampler);
+    const failed = results.filter((result) => !result.ok).length;
+    if (failed > 0) log(`warning: ${failed} of the 1,000 slow streams failed`);
+    return { idleMb: idle, perStreamKb: ((peak - idle) * 1024) / 1000 };
+  } finally {
+    await gateway.stop();
+  }
+}
+
+function verdict(pass: boolean): string {
+  return pass ? 'PASS' : 'FAIL';
+}
+
+async function main(): Promise<void> {
+  const targets = await start();
+  const gatewayPid = targets['gateway']?.pid as number;
+  const idleRss = memory(gatewayPid).rssMb;
+  log(`gateway idle RSS ${idleRss.toFixed(1)} MB`);
+  const points = await throughput(targets);
+  const seqDirect = await sequential(targets['direct'] as Target, quick ? 300 : 2000, false);
+  const seqGateway = await sequential(targets['gateway'] as Target, quick ? 300 : 2000, false);
+  const ttftDirect = await sequential(targets['direct'] as Target, quick ? 200 : 1000, true);
+  const ttftGateway = await sequential(targets['gateway'] as Target, quick ? 200 : 1000, true);
+  const rate = 500;
+  const fixedDirect = await fixedRate(targets['direct'] as Target, rate, quick ? 5 : 20);
+  const fixedGateway = await fixedRate(targets['gateway'] as Target, rate, quick ? 5 : 20);
+  const streams = await streamMemory();
+  const cold = await coldStart();
+  const peakRss = memory(gatewayPid).peakMb;
+
+  const value = (scenario: string, name: string, pick: (point: Point) => number[]): number => {
+    const point = points.get(`${scenario}|${name}`);
+    return point ? median(pick(point)) : Number.NaN;
+  };
+  const rows: string[][] = [];
+  const targetRows: { name: string; measured: string; goal: string; pass: boolean }[] = [];
+  for (const scenario of ['c50 JSON', 'c50 SSE', 'c200 JSON', 'c200 SSE']) {
+    const gateway = value(scenario, 'gateway', (point) => point.rps);
+    const reference = value(scenario, 'reference', (point) => point.rps);
+    const portkey = value(scenario, 'portkey', (point) => point.rps);
+    rows.push([
+      scenario,
+      ...['direct', 'reference', 'gateway', 'translated', 'portkey'].map((name) => {
+        const rps = value(scenario, name, (point) => point.rps);
+        const cpu = value(scenario, name, (point) => point.cpuPerRequest);
+        return Number.isNaN(rps) ? '—' : `${rps.toFixed(0)}${Number.isNaN(cpu) ? '' : ` (${cpu.toFixed(0)} µs)`}`;
+      }),
+    ]);
+    const share = scenario.includes('SSE') ? 0.7 : 0.75;
+    targetRows.push({
+      name: `throughput ${scenario} vs reference`,
+      measured: `${((gateway / reference) * 100).toFixed(0)} %`,
+      goal: `≥ ${share * 100} %`,
+      pass: gateway / reference >= share,
+    });
+    if (!Number.isNaN(portkey))
+      targetRows.push({
+        name: `throughput ${scenario} vs Portkey`,
+        measured: `${(gateway / portkey).toFixed(1)}×`,
+        goal: '≥ 7×',
+        pass: gateway / portkey >= 7,
+      });
+  }
+  const cpuJson = value('c50 JSON', 'gateway', (point) => point.cpuPerRequest);
+  const cpuTranslated = value('c50 JSON', 'translated', (point) => point.cpuPerRequest);
+  targetRows.push({
+    name: 'CPU per request, JSON passthrough (c50)',
+    measured: `${cpuJson.toFixed(0)} µs`,
+    goal: '≤ 110 µs',
+    pass: cpuJson <= 110,
+  });
+  targetRows.push({
+    name: 'CPU per request, translated / passthrough',
+    measured: `${(cpuTranslated / cpuJson).toFixed(2)}×`,
+    goal: '≤ 1.6×',
+    pass: cpuTranslated / cpuJson <= 1.6,
+  });
+  const addedP50 = fixedGateway.p50Ms - fixedDirect.p50Ms;
+  const addedP99 = fixedGateway.p99Ms - fixedDirect.p99Ms;
+  targetRows.push({
+    name: `added latency p50 at ${rate} req/s`,
+    measured: `${addedP50.toFixed(2)} ms`,
+    goal: '≤ 1 ms',
+    pass: addedP50 <= 1,
+  });
+  targetRows.push({
+    name: `added latency p99 at ${rate} req/s`,
+    measured: `${addedP99.toFixed(2)} ms`,
+    goal: '≤ 3 ms',
+    pass: addedP99 <= 3,
+  });
+  const sequentialAdded = seqGateway.p50Ms - seqDirect.p50Ms;
+  targetRows.push({
+    name: 'added latency p50, sequential',
+    measured: `${sequentialAdded.toFixed(3)} ms`,
+    goal: '≤ 0.4 ms',
+    pass: sequentialAdded <= 0.4,
+  });
+  const ttftAdded = ttftGateway.ttftP50Ms - ttftDirect.ttftP50Ms;
+  targetRows.push({
+    name: 'time to first token added (p50)',
+    measured: `${ttftAdded.toFixed(3)} ms`,
+    goal: '≤ 1 ms',
+    pass: ttftAdded <= 1,
+  });
+  targetRows.push({ name: 'idle RSS', measured: `${idleRss.toFixed(1)} MB`, goal: '≤ 90 MB', pass: idleRss <= 90 });
+  targetRows.push({
+    name: 'RSS per open stream (1,000 slow streams)',
+    measured: `${streams.perStreamKb.toFixed(0)} KB`,
+    goal: '≤ 100 KB',
+    pass: streams.perStreamKb <= 100,
+  });
+  targetRows.push({
+    name: 'cold start (spawn → first completion)',
+    measured: `${cold.gateway.toFixed(0)} ms (reference ${cold.reference.toFixed(0)} ms)`,
+    goal: '≤ 300 ms',
+    pass: cold.gateway <= 300,
+  });
+  const errors = [...points.entries()]
+    .filter(([key]) => key.includes('|gateway') || key.includes('|translated'))
+    .reduce((sum, [, point]) => sum + point.errors, 0);
+  targetRows.push({
+    name: 'gateway errors under load',
+    measured: String(errors + seqGateway.errors + fixedGateway.errors),
+    goal: '0',
+    pass: errors + seqGateway.errors + fixedGateway.errors === 0,
+  });
+
+  const date = new Date().toISOString().slice(0, 16).replace('T', '_').replace(':', '');
+  const lines = [
+    `# Benchmark ${new Date().toISOString()} (${quick ? 'quick' : 'full'})`,
+    '',
+    `Command: \`npm run bench${quick ? ' -- --quick' : ''}\`. ${rounds} interleaved round(s), ${seconds} s per point after ${warmup} s warm-up, wrk -t2; medians. Machine: ${spawnSync('nproc').stdout.toString().trim()} cores, Node ${process.version}. The load generator, upstream and proxies share the cores: compare ratios within this run.`,
+    '',
+    '## Throughput, req/s (proxy CPU per request)',
+    '',
+    '| scenario | direct | reference proxy | gateway | gateway translated (→ Anthropic) | Portkey |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    '## Targets (quality.md)',
+    '',
+    '| target | measured | goal | verdict |',
+    '|---|---|---|---|',
+    ...targetRows.map((row) => `| ${row.name} | ${row.measured} | ${row.goal} | ${verdict(row.pass)} |`),
+    '',
+    `Latency detail: sequential p50 direct ${seqDirect.p50Ms.toFixed(3)} ms, gateway ${seqGateway.p50Ms.toFixed(3)} ms; fixed ${rate} req/s p50/p99 direct ${fixedDirect.p50Ms.toFixed(2)}/${fixedDirect.p99Ms.toFixed(2)} ms, gateway ${fixedGateway.p50Ms.toFixed(2)}/${fixedGateway.p99Ms.toFixed(2)} ms; gateway peak RSS ${peakRss.toFixed(0)} MB. Not measured yet: the 10-minute soak.`,
+    '',
+  ];
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  const file = join(root, `bench/results/${date}${quick ? '-quick' : ''}.md`);
+  writeFileSync(file, lines.join('\n'));
+  log(`\n${lines.join('\n')}\nwritten to ${file}`);
+}
+
+try {
+  await main();
+} finally {
+  await closeLoad();
+  for (const managed of processes.reverse()) await managed.stop();
+}

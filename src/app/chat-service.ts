@@ -1,0 +1,327 @@
+import type { ChatRequest } from '../core/chat.js';
+import type { Clock } from '../core/clock.js';
+import type { EmbeddingRequest } from '../core/embeddings.js';
+import { ErrorCode, GatewayError, invalidRequest, ProviderError } from '../core/errors.js';
+import { isContentPart } from '../core/stream-part.js';
+import type { StreamPart } from '../core/stream-part.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { CallContext, ChatResult, EmbeddingResult, ProviderStream } from '../providers/spec/provider-adapter.js';
+import type { Catalog, Deployment, Resolution } from '../routing/catalog.js';
+import type { HealthRegistry } from '../routing/health-registry.js';
+import type { RouteOptions } from '../routing/route-options.js';
+import type { RoutePlan, Router } from '../routing/router.js';
+
+export interface CallOptions {
+  requestId: string;
+  signal: AbortSignal;
+  route?: RouteOptions;
+}
+
+/** One upstream attempt and how it ended, for `x-cb-attempts` and the explain output. */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  outcome: 'ok' | string;
+}
+
+/** Where a request went and what the gateway noticed on the way (sent as `x-cb-*` headers). */
+export interface DispatchInfo {
+  deployment: Deployment;
+  attempts: number;
+  attemptLog: AttemptRecord[];
+  warnings: string[];
+  /** Milliseconds spent waiting on upstreams (answers, or until a stream's first content). */
+  upstreamMs: number;
+}
+
+/** A stream's dispatch, filled in as the stream finds its deployment (it fails over until the first content). */
+export interface StreamDispatch extends Omit<DispatchInfo, 'deployment'> {
+  deployment: Deployment | undefined;
+}
+
+type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+
+/**
+ * The chat and embedding use cases every front door shares. The router plans (candidates in order,
+ * with reasons for those left out); this executes: one attempt per candidate with a key from its pool,
+ * on to the next on a retryable failure (429, 5xx, timeouts, resets, malformed answers), to a
+ * longer-context one on a context-length error, never past a client error; then, when every candidate
+ * failed or is cooling down, bounded exponential backoff with jitter and another round, and finally a
+ * 503 with `Retry-After`. Streams fail over the same way until their first content part.
+ */
+export class ChatService {
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly router: Router,
+    private readonly health: HealthRegistry,
+    private readonly routing: GatewayConfig['routing'],
+    private readonly clock: Clock,
+    /** Called when a model name is unknown; resolves true if it refreshed the catalog (then planning is retried). */
+    private readonly refreshCatalog: () => Promise<boolean> = async () => false,
+    private readonly sleep: Sleep = realSleep,
+  ) {}
+
+  /** The plan for a request, without sending anything (`POST /api/v1/route/explain`). */
+  async explain(request: ChatRequest, route: RouteOptions = {}): Promise<RoutePlan> {
+    return this.plan(request, route, request.stream === true);
+  }
+
+  async complete(request: ChatRequest, options: CallOptions): Promise<DispatchInfo & { result: ChatResult }> {
+    const plan = await this.plan(request, options.route ?? {}, false);
+    const dispatch: StreamDispatch = { deployment: undefined, attempts: 0, attemptLog: [], warnings: [...plan.warnings], upstreamMs: 0 };
+    const result = await this.execute(request, options, plan, dispatch, false, (deployment, context) =>
+      deployment.adapter.chat({ ...context, request }),
+    );
+    dispatch.warnings.push(...result.warnings);
+    return { ...(dispatch as DispatchInfo), result };
+  }
+
+  /**
+   * A stream that finds its deployment lazily, while it is read: the caller can start writing (keep-alive
+   * comments) at once; `dispatch` fills in as attempts happen. Model and plan errors throw here, before.
+   */
+  async stream(request: ChatRequest, options: CallOptions): Promise<{ dispatch: StreamDispatch; stream: AsyncIterable<StreamPart> }> {
+    const plan = await this.plan(request, options.route ?? {}, true);
+    const dispatch: StreamDispatch = { deployment: undefined, attempts: 0, attemptLog: [], warnings: [...plan.warnings], upstreamMs: 0 };
+    return { dispatch, stream: this.streamParts(request, options, plan, dispatch) };
+  }
+
+  private async *streamParts(
+    request: ChatRequest,
+    options: CallOptions,
+    plan: RoutePlan,
+    dispatch: StreamDispatch,
+  ): AsyncGenerator<StreamPart> {
+    const opened = await this.execute(request, options, plan, dispatch, true, async (deployment, context) => {
+      const upstream = await deployment.adapter.stream({ ...context, request });
+      return peekFirstContent(upstream);
+    });
+    dispatch.warnings.push(...opened.upstream.warnings);
+    const deployment = opened.deployment;
+    try {
+      yield* opened.buffered;
+      for (let next = await opened.iterator.next(); !next.done; next = await opened.iterator.next()) yield next.value;
+    } catch (error) {
+      // After the commit point there is no failover: the failure still counts against the deployment's health.
+      if (!options.signal.aborted && error instanceof GatewayError && error.isRetryable)
+        this.health.circuit(deployment).failure(`${error.code} mid-stream`);
+      throw error;
+    } finally {
+      await opened.iterator.return?.();
+    }
+  }
+
+  /** Embeddings: every deployment of the model that can embed, in order, with the same failover rules as chat (one round). */
+  async embed(request: EmbeddingRequest, options: CallOptions): Promise<DispatchInfo & { result: EmbeddingResult }> {
+    const resolution = await this.resolve(request.model);
+    const candidates = resolution.deployments.filter((candidate) => candidate.adapter.embed !== undefined);
+    if (candidates.length === 0) {
+      throw invalidRequest(
+        `Model '${request.model}' is served by ${resolution.deployments.map((candidate) => `'${candidate.provider}'`).join(', ')}, which cannot embed; use an embedding model (e.g. text-embedding-3-small).`,
+        'model',
+        ErrorCode.unsupportedParameter,
+      );
+    }
+    const dispatch: StreamDispatch = {
+      deployment: undefined,
+      attempts: 0,
+      attemptLog: [],
+      warnings: [...resolution.warnings],
+      upstreamMs: 0,
+    };
+    let lastError: GatewayError | undefined;
+    for (const deployment of candidates) {
+      if (dispatch.attempts >= this.routing.maxAttempts) break;
+      const key = this.health.keys(deployment.provider).take();
+      const circuit = this.health.circuit(deployment);
+      if (!key || !circuit.available()) continue;
+      circuit.begin();
+      dispatch.attempts++;
+      dispatch.deployment = deployment;
+      const sent = this.clock.now();
+      try {
+        const result = await deployment.adapter.embed!({
+          upstreamModel: deployment.upstreamModel,
+          apiKey: key.key,
+          signal: options.signal,
+          requestId: options.requestId,
+          request,
+        });
+        circuit.success(this.clock.now() - sent);
+        dispatch.upstreamMs += this.clock.now() - sent;
+        dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: 'ok' });
+        dispatch.warnings.push(...result.warnings);
+        return { ...(dispatch as DispatchInfo), result };
+      } catch (error) {
+        dispatch.upstreamMs += this.clock.now() - sent;
+        if (options.signal.aborted || !(error instanceof GatewayError) || !error.isRetryable) throw error;
+        dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: describe(error) });
+        lastError = error;
+        if (error.code === ErrorCode.upstreamRateLimited)
+          this.health.keys(deployment.provider).rateLimited(key.index, error.retryAfterMs ?? this.health.policy.rateLimitCooldownMs);
+        else circuit.failure(describe(error), error.retryAfterMs);
+      }
+    }
+    throw exhausted(dispatch, lastError, undefined);
+  }
+
+  private async plan(request: ChatRequest, route: RouteOptions, streaming: boolean): Promise<RoutePlan> {
+    try {
+      return this.router.plan(request, route, streaming);
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === ErrorCode.unknownModel && (await this.refreshCatalog()))
+        return this.router.plan(request, route, streaming);
+      throw error;
+    }
+  }
+
+  private async resolve(model: string): Promise<Resolution> {
+    try {
+      return this.catalog.resolve(model);
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === ErrorCode.unknownModel && (await this.refreshCatalog()))
+        return this.catalog.resolve(model);
+      throw error;
+    }
+  }
+
+  private async execute<T>(
+    request: ChatRequest,
+    options: CallOptions,
+    firstPlan: RoutePlan,
+    dispatch: StreamDispatch,
+    streaming: boolean,
+    call: (deployment: Deployment, context: CallContext) => Promise<T>,
+  ): Promise<T & { deployment: Deployment }> {
+    let slept = 0;
+    let plan = firstPlan;
+    let lastError: GatewayError | undefined;
+    let contextFloor = 0;
+    const tokens = plan.estimate.promptTokens + plan.estimate.maxOutputTokens;
+    for (let round = 0; ; round++) {
+      if (plan.candidates.length === 0 && round === 0 && plan.rejected.every((entry) => entry.availableAt === undefined))
+        throw noCandidate(request.model, plan);
+      for (const { deployment } of plan.candidates) {
+        if (dispatch.attempts >= this.routing.maxAttempts) break;
+        if (contextFloor > 0 && (deployment.model.contextLength ?? 0) <= contextFloor) continue;
+        const key = this.health.keys(deployment.provider).take(this.routing.stickyKeys ? stickiness(request) : undefined);
+        if (!key) continue;
+        const circuit = this.health.circuit(deployment);
+        if (!circuit.available()) continue;
+        circuit.begin();
+        this.health.window(deployment.provider).record(tokens);
+        dispatch.attempts++;
+        dispatch.deployment = deployment;
+        const sent = this.clock.now();
+        try {
+          const result = await call(deployment, {
+            upstreamModel: deployment.upstreamModel,
+            apiKey: key.key,
+            signal: options.signal,
+            requestId: options.requestId,
+          });
+          const elapsed = this.clock.now() - sent;
+          circuit.success(elapsed, streaming ? elapsed : undefined);
+          dispatch.upstreamMs += elapsed;
+          dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: 'ok' });
+          return Object.assign(result as object, { deployment }) as T & { deployment: Deployment };
+        } catch (error) {
+          dispatch.upstreamMs += this.clock.now() - sent;
+          if (options.signal.aborted || !(error instanceof GatewayError)) throw error;
+          dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: describe(error) });
+          lastError = error;
+          if (error.code === ErrorCode.contextLengthExceeded) {
+            contextFloor = Math.max(contextFloor, deployment.model.contextLength ?? Number.POSITIVE_INFINITY);
+            continue;
+          }
+          if (!error.isRetryable) throw error;
+          if (error.code === ErrorCode.upstreamRateLimited)
+            this.health.keys(deployment.provider).rateLimited(key.index, error.retryAfterMs ?? this.health.policy.rateLimitCooldownMs);
+          else circuit.failure(describe(error), error.retryAfterMs);
+          if (!plan.fallbacks) break;
+        }
+      }
+      if (lastError?.code === ErrorCode.contextLengthExceeded && contextFloor > 0) throw lastError;
+      if (dispatch.attempts >= this.routing.maxAttempts || !plan.fallbacks) throw exhausted(dispatch, lastError, undefined);
+      const nextPlan = this.router.plan(request, options.route ?? {}, streaming);
+      const earliest = Math.min(...nextPlan.rejected.flatMap((entry) => (entry.availableAt === undefined ? [] : [entry.availableAt])));
+      const backoff = Math.min(100 * 2 ** round, 1_000) * (0.5 + Math.random() / 2);
+      const wait = nextPlan.candidates.length > 0 ? backoff : Math.max(backoff, earliest - this.clock.now());
+      // The budget bounds time spent waiting between rounds; attempts themselves are bounded by maxAttempts.
+      if (!Number.isFinite(wait) || slept + wait > this.routing.maxWaitMs)
+        throw exhausted(dispatch, lastError, Number.isFinite(earliest) ? earliest - this.clock.now() : undefined);
+      await this.sleep(wait, options.signal);
+      slept += wait;
+      plan = this.router.plan(request, options.route ?? {}, streaming);
+    }
+  }
+}
+
+/** Pulls parts until the first content part, so a failure before it can still fail over. */
+async function peekFirstContent(
+  upstream: ProviderStream,
+): Promise<{ upstream: ProviderStream; iterator: AsyncIterator<StreamPart>; buffered: StreamPart[] }> {
+  const iterator = upstream[Symbol.asyncIterator]();
+  const buffered: StreamPart[] = [];
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return { upstream, iterator: { next: async () => ({ done: true, value: undefined }) }, buffered };
+      buffered.push(next.value);
+      if (isContentPart(next.value)) return { upstream, iterator, buffered };
+    }
+  } catch (error) {
+    await iterator.return?.();
+    throw error;
+  }
+}
+
+function describe(error: GatewayError): string {
+  const status = error instanceof ProviderError && error.upstreamStatus !== undefined ? ` ${error.upstreamStatus}` : '';
+  return `${error.code}${status}`;
+}
+
+function stickiness(request: ChatRequest): string {
+  const first = request.messages[0];
+  const content = first && 'content' in first ? first.content : '';
+  return JSON.stringify(content).slice(0, 1024);
+}
+
+function noCandidate(model: string, plan: RoutePlan): GatewayError {
+  const reasons = plan.rejected.map((entry) => `${entry.provider}/${entry.model}: ${entry.reason}`).join('; ');
+  const context = plan.rejected.length > 0 && plan.rejected.every((entry) => entry.reason.includes('exceeds the context'));
+  return new GatewayError(
+    context ? ErrorCode.contextLengthExceeded : ErrorCode.unsupportedParameter,
+    `No deployment of '${model}' can serve this request: ${reasons || 'none is configured'}. Change the request, or name another model (POST /api/v1/route/explain shows the candidates).`,
+    { status: 400, param: context ? 'messages' : 'model' },
+  );
+}
+
+function exhausted(dispatch: StreamDispatch, lastError: GatewayError | undefined, retryAfterMs: number | undefined): GatewayError {
+  const tried = dispatch.attemptLog.map((attempt) => `${attempt.provider}/${attempt.model}: ${attempt.outcome}`).join('; ');
+  const wait = retryAfterMs ?? lastError?.retryAfterMs;
+  if (lastError && dispatch.attempts === 1) return lastError;
+  const message = lastError
+    ? `Every attempt failed (${dispatch.attempts}): ${tried}. Last error: ${lastError.message}`
+    : 'Every provider that can serve this model is cooling down or rate-limited; retry after the Retry-After delay (GET /api/v1/providers/health shows why).';
+  const status = lastError && lastError.status !== 503 && dispatch.attempts > 0 ? lastError.status : 503;
+  return new GatewayError(lastError ? lastError.code : ErrorCode.noProvider, message, {
+    status,
+    isRetryable: true,
+    // Always say when to come back: the earliest cooldown end, the upstream's own Retry-After, else 1 s.
+    retryAfterMs: wait !== undefined && wait > 0 ? wait : 1_000,
+  });
+}

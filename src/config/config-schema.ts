@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/**
+ * The YAML config file's schema (`CB_CONFIG`, default `./circuit-breaker.yaml`). Keys are snake_case as
+ * users write them; `load-config.ts` merges this with the environment and compiles it. Unknown keys are
+ * errors, so a typo is reported rather than ignored.
+ */
+
+const secretReference = z.string().min(1);
+const positiveInt = z.number().int().positive();
+
+export const providerKindNames = [
+  'openai',
+  'azure',
+  'azure_openai',
+  'anthropic',
+  'google',
+  'gemini',
+  'ollama',
+  'openai_compatible',
+  'custom',
+] as const;
+
+export const capabilityNames = ['tools', 'vision', 'json_schema', 'streaming', 'embeddings'] as const;
+
+const modelEntrySchema = z.strictObject({
+  context_length: positiveInt.optional(),
+  max_output_tokens: positiveInt.optional(),
+  /** USD per million input tokens. */
+  input_price: z.number().nonnegative().optional(),
+  output_price: z.number().nonnegative().optional(),
+  cached_input_price: z.number().nonnegative().optional(),
+  capabilities: z.array(z.enum(capabilityNames)).optional(),
+});
+export type ModelEntryInput = z.infer<typeof modelEntrySchema>;
+
+const providerSchema = z.strictObject({
+  kind: z.enum(providerKindNames).optional(),
+  base_url: z.string().url().optional(),
+  /** Azure's resource endpoint (a URL or `env:NAME`). */
+  endpoint: z.string().min(1).optional(),
+  api_key: secretReference.optional(),
+  api_keys: z.array(secretReference).optional(),
+  api_version: z.string().min(1).optional(),
+  models: z.union([z.array(z.string().min(1)), z.record(z.string().min(1), modelEntrySchema.nullable())]).optional(),
+  /** Azure: model name → deployment name. */
+  deployments: z.record(z.string().min(1), z.string().min(1)).optional(),
+  headers: z.record(z.string().min(1), z.string()).optional(),
+  rate_limits: z.strictObject({ rpm: positiveInt.optional(), tpm: positiveInt.optional() }).optional(),
+  timeouts: z
+    .strictObject({ connect_ms: positiveInt.optional(), headers_ms: positiveInt.optional(), idle_ms: positiveInt.optional() })
+    .optional(),
+  /** Ask the provider for its model list at start-up (default: true for ollama, false otherwise). */
+  discover: z.boolean().optional(),
+  enabled: z.boolean().optional(),
+  /** Share of traffic under `load_balanced` (default 1). */
+  weight: z.number().positive().optional(),
+});
+export type ProviderInput = z.infer<typeof providerSchema>;
+
+export const routingStrategies = ['cost_optimized', 'performance_first', 'load_balanced', 'failover_chain', 'model_specific'] as const;
+
+const aliasSchema = z.strictObject({
+  /** Upstream model name when it differs from the alias (default: the alias itself). */
+  model: z.string().min(1).optional(),
+  primary: z.string().min(1).optional(),
+  fallback: z.array(z.string().min(1)).optional(),
+  providers: z.array(z.string().min(1)).optional(),
+  strategy: z.enum(routingStrategies).optional(),
+  cost_limit: z.string().optional(),
+  performance_target: z.string().optional(),
+});
+export type AliasInput = z.infer<typeof aliasSchema>;
+
+export const configFileSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).optional(),
+      port: z.number().int().min(0).max(65535).optional(),
+      /** Largest accepted request body, bytes. */
+      body_limit: positiveInt.optional(),
+      /** Milliseconds of silence after which a stream gets a keep-alive comment. */
+      keep_alive_interval_ms: positiveInt.optional(),
+    })
+    .optional(),
+  data_dir: z.string().min(1).optional(),
+  storage: z
+    .strictObject({
+      backend: z.enum(['sqlite', 'postgres', 'nats']).optional(),
+      database_url: z.string().min(1).optional(),
+      nats_url: z.string().min(1).optional(),
+    })
+    .optional(),
+  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and -'), providerSchema).optional(),
+  routing: z
+    .strictObject({
+      strategy: z.enum(routingStrategies).optional(),
+      fallbacks: z.boolean().optional(),
+      /** Most upstream attempts for one request, across candidates and retry rounds. */
+      max_attempts: positiveInt.optional(),
+      /** Longest the router waits (backoff) for an unavailable provider before answering 503. */
+      max_wait_ms: z.number().int().nonnegative().optional(),
+      /** Keep requests with the same prompt prefix on the same key, so provider prompt caches stay warm. */
+      sticky_keys: z.boolean().optional(),
+    })
+    .optional(),
+  health: z
+    .strictObject({
+      window_ms: positiveInt.optional(),
+      min_samples: positiveInt.optional(),
+      error_rate_threshold: z.number().min(0).max(1).optional(),
+      consecutive_failures: positiveInt.optional(),
+      latency_threshold_ms: positiveInt.optional(),
+      open_ms: positiveInt.optional(),
+      max_open_ms: positiveInt.optional(),
+      rate_limit_cooldown_ms: positiveInt.optional(),
+    })
+    .optional(),
+  models: z.record(z.string().min(1), aliasSchema).optional(),
+  access: z.strictObject({ admin_key: secretReference.optional(), master_key: secretReference.optional() }).optional(),
+});
+export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -1,0 +1,38 @@
+import type { FinishReason } from './chat.js';
+import type { Usage } from './usage.js';
+
+/**
+ * One event of a completion stream, whatever the upstream's wire format.
+ *
+ * Provider codecs turn their upstream's events into these parts; `streaming/chunk-encoder.ts` turns them
+ * into OpenAI chunks. An OpenAI-dialect upstream may hand its chunks over as `raw-chunk` (already valid
+ * OpenAI JSON) so the hot path does not re-serialise them. Tool calls are numbered per choice from 0 in
+ * the order they start, and that `index` stays the same for every part of the call.
+ */
+export type StreamPart =
+  | { type: 'response-meta'; id?: string; model?: string; created?: number }
+  | { type: 'text-delta'; choice: number; text: string }
+  | { type: 'tool-call-start'; choice: number; index: number; id: string; name: string }
+  | { type: 'tool-call-delta'; choice: number; index: number; argumentsDelta: string }
+  | { type: 'finish'; choice: number; reason: FinishReason }
+  /** `json`: the upstream's own usage-only OpenAI chunk, when it can be forwarded as is. */
+  | { type: 'usage'; usage: Usage; json?: string }
+  /** An OpenAI chunk's JSON text, forwarded as is; `hasContent` marks the commit point. */
+  | { type: 'raw-chunk'; json: string; hasContent: boolean };
+
+/** True for the parts that put content in front of the client (the stream's commit point). */
+export function isContentPart(part: StreamPart): boolean {
+  switch (part.type) {
+    case 'text-delta':
+      return part.text.length > 0;
+    case 'tool-call-start':
+    case 'tool-call-delta':
+      return true;
+    case 'raw-chunk':
+      return part.hasContent;
+    case 'response-meta':
+    case 'finish':
+    case 'usage':
+      return false;
+  }
+}

@@ -1,0 +1,23 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContainer } from '../../app/container.js';
+import type { EmbeddingRequest } from '../../core/embeddings.js';
+import { embeddingRequestSchema } from '../schemas/embedding-request-schema.js';
+import { validateBody } from '../validate.js';
+import { dispatchHeaders } from './dispatch-headers.js';
+
+/** `POST /v1/embeddings` and `POST /api/v1/embeddings`. */
+export function registerEmbeddings(app: FastifyInstance, container: AppContainer): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const started = performance.now();
+    const body = validateBody(embeddingRequestSchema, request.body) as EmbeddingRequest;
+    const abort = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+    const dispatched = await container.chat.embed(body, { requestId: request.id, signal: abort.signal });
+    reply.headers(dispatchHeaders(dispatched, dispatched.result.response.model, started));
+    return dispatched.result.response;
+  };
+  app.post('/v1/embeddings', handler);
+  app.post('/api/v1/embeddings', handler);
+}

@@ -1,0 +1,62 @@
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { AppContainer } from '../app/container.js';
+import { ErrorCode } from '../core/errors.js';
+import { newRequestId } from '../core/ids.js';
+import { createAccessGuard } from './access-guard.js';
+import { mapError } from './error-mapper.js';
+import { registerChatCompletions } from './routes/chat-completions.js';
+import { registerEmbeddings } from './routes/embeddings.js';
+import { registerHealth } from './routes/health.js';
+import { registerModels } from './routes/models.js';
+import { registerRouting } from './routes/routing.js';
+
+/**
+ * Builds the HTTP front door: Fastify (chosen by measurement, docs/adr/0001-http-framework.md) with the
+ * OpenAI-compatible routes, OpenRouter's `/api/v1` twins, health and readiness, and one error mapper.
+ * Every response carries `x-request-id` (the client's own, when it sent a sane one).
+ */
+export function buildServer(container: AppContainer): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: container.config.server.bodyLimitBytes,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : newRequestId();
+    },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: 'idle',
+  });
+
+  const guard = createAccessGuard(container.config);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    await guard(request, reply);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = mapError(error, request.id, container.logger, container.redact);
+    void reply.code(mapped.status).headers(mapped.headers).send(mapped.body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({
+      error: {
+        message: `There is no route ${request.method} ${request.url.split('?')[0]}. The OpenAI-compatible API is under /v1 (e.g. POST /v1/chat/completions, GET /v1/models); OpenRouter's paths under /api/v1.`,
+        type: 'not_found_error',
+        param: null,
+        code: ErrorCode.notFound,
+      },
+    });
+  });
+
+  registerHealth(app, container);
+  registerModels(app, container);
+  registerChatCompletions(app, container);
+  registerEmbeddings(app, container);
+  registerRouting(app, container);
+  return app;
+}

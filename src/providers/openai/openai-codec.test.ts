@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StreamPart } from '../../core/stream-part.js';
+import { ChunkEncoder } from '../../streaming/chunk-encoder.js';
+import { startFixtureServer } from '../../../test/support/fixture-server.js';
+import type { FixtureServer } from '../../../test/support/fixture-server.js';
+import { validateChunkStream } from '../../../test/support/chunk-stream-validator.js';
+import { AzureOpenAIAdapter } from '../azure/azure-adapter.js';
+import { createCustomAdapter } from '../custom/custom-adapter.js';
+import type { ProviderAdapter } from '../spec/provider-adapter.js';
+import { createOpenAIAdapter } from './openai-adapter.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8');
+
+async function streamThrough(adapter: ProviderAdapter, includeUsage: boolean): Promise<{ parts: StreamPart[]; sse: string }> {
+  const stream = await adapter.stream({
+    request: {
+      model: 'x',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+    },
+    upstreamModel: 'gpt-4o',
+    apiKey: 'sk-test',
+    signal: AbortSignal.timeout(5_000),
+    requestId: 'r',
+  });
+  const encoder = new ChunkEncoder({ id: 'chatcmpl-gw', model: 'gpt-4o', created: 1, includeUsage });
+  const parts: StreamPart[] = [];
+  let sse = '';
+  for await (const part of stream) {
+    parts.push(part);
+    for (const json of encoder.encode(part)) sse += `data: ${json}\n\n`;
+  }
+  for (const json of encoder.finish()) sse += `data: ${json}\n\n`;
+  return { parts, sse: `${sse}data: [DONE]\n\n` };
+}
+
+describe('OpenAI-dialect adapters over HTTP', () => {
+  let server: FixtureServer;
+  beforeAll(async () => {
+    server = await startFixtureServer();
+  });
+  afterAll(() => server.close());
+
+  it('OpenAI: forwards chunks byte for byte, always asks for usage, and hides the usage chunk unless asked', async () => {
+    server.serve(200, 'text/event-stream', fixture('parallel-tools.sse'));
+    const adapter = createOpenAIAdapter({ name: 'openai', baseUrl: `${server.url}/v1` });
+    const hidden = await streamThrough(adapter, false);
+    expect(server.last?.body).toMatchSnapshot();
+    expect(server.last?.headers['authorization']).toBe('Bearer sk-test');
+    const upstreamChunks = fixture('parallel-tools.sse')
+      .split('\n\n')
+      .filter((frame) => frame.startsWith('data: {'));
+    expect(
+      hidden.sse.startsWith(
+        upstreamChunks
+          .slice(0, 5)
+          .map((frame) => `${frame}\n\n`)
+          .join(''),
+      ),
+    ).toBe(true);
+    expect(validateChunkStream(hidden.sse, { includeUsage: false }).toolCalls[0]?.map((call) => call.arguments)).toEqual([
+      '{"city": "Paris"}',
+      '{"city": "Oslo"}',
+    ]);
+    const shown = await streamThrough(adapter, true);
+    expect(validateChunkStream(shown.sse, { includeUsage: true }).usage).toMatchObject({
+      prompt_tokens: 80,
+      prompt_tokens_details: { cached_tokens: 64 },
+    });
+    expect(shown.parts.find((part) => part.type === 'usage')).toMatchObject({
+      usage: { promptTokens: 80, completionTokens: 40, cachedTokens: 64, reasoningTokens: 0 },
+    });
+  });
+
+  it('custom (vLLM): repairs a missing first role, missing tool index and usage on a content chunk', async () => {
+    server.serve(200, 'text/event-stream', fixture('vllm-quirks.sse'));
+    const adapter = createCustomAdapter({ name: 'vllm', baseUrl: `${server.url}/v1` });
+    const { sse } = await streamThrough(adapter, true);
+    const validated = validateChunkStream(sse, { includeUsage: true });
+    expect(validated.text[0]).toBe('Sure');
+    expect(validated.toolCalls[0]).toEqual([{ id: 'chatcmpl-tool-1', name: 'get_weather', arguments: '{"city": "Paris"}' }]);
+    expect(validated.usage?.total_tokens).toBe(50);
+    expect(validated.chunks[0]?.model).toBe('meta-llama/Llama-3.1-8B-Instruct');
+  });
+
+  it('Azure: deployment URL with api-version, api-key header, no model in the body', async () => {
+    server.serve(
+      200,
+      'application/json',
+      JSON.stringify({
+        id: 'x',
+        object: 'chat.completion',
+        created: 1,
+        model: 'gpt-4o-2024-08-06',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+      }),
+    );
+    const adapter = new AzureOpenAIAdapter({ name: 'azure_openai', endpoint: server.url, apiVersion: '2024-10-21' });
+    await adapter.chat({
+      request: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] },
+      upstreamModel: 'prod 4o',
+      apiKey: 'az-key',
+      signal: AbortSignal.timeout(5_000),
+      requestId: 'r',
+    });
+    expect(server.last?.url).toBe('/openai/deployments/prod%204o/chat/completions?api-version=2024-10-21');
+    expect(server.last?.headers['api-key']).toBe('az-key');
+    expect(server.last?.headers['authorization']).toBeUndefined();
+    expect(server.last?.body).not.toHaveProperty('model');
+  });
+});

@@ -1,0 +1,129 @@
+import { Agent, errors as undiciErrors, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { ErrorCode, ProviderError } from '../../core/errors.js';
+
+/** Timeouts of upstream calls, in milliseconds. */
+export interface UpstreamTimeouts {
+  /** TCP + TLS connect. Default 10 s. */
+  connectMs: number;
+  /** From request sent to response headers. Default 300 s (slow models think before answering). */
+  headersMs: number;
+  /** Longest silence between two body chunks (the stream idle timeout). Default 120 s. */
+  idleMs: number;
+}
+
+/** Socket-level failures: the upstream went away, not a bug of ours. */
+const transportCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+export const defaultTimeouts: UpstreamTimeouts = { connectMs: 10_000, headersMs: 300_000, idleMs: 120_000 };
+
+export interface UpstreamRequest {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/**
+ * One keep-alive connection pool per provider, and the translation of transport failures (refused,
+ * reset, timed out) into retryable `ProviderError`s. Adapters own one each.
+ */
+export class UpstreamClient {
+  private readonly agent: Agent;
+
+  constructor(
+    readonly provider: string,
+    private readonly timeouts: UpstreamTimeouts = defaultTimeouts,
+  ) {
+    this.agent = new Agent({
+      connect: { timeout: timeouts.connectMs },
+      headersTimeout: timeouts.headersMs,
+      bodyTimeout: timeouts.idleMs,
+      keepAliveTimeout: 30_000,
+      connections: 256,
+      pipelining: 1,
+    });
+  }
+
+  async send(upstream: UpstreamRequest): Promise<UpstreamResponse> {
+    try {
+      const response = await request(upstream.url, {
+        dispatcher: this.agent,
+        method: upstream.method ?? 'POST',
+        headers: upstream.headers,
+        body: upstream.body,
+        signal: upstream.signal,
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (error) {
+      throw this.transportError(error, upstream.signal);
+    }
+  }
+
+  /** Maps an error thrown while connecting, waiting or reading into a `ProviderError`. */
+  transportError(error: unknown, signal?: AbortSignal): ProviderError | unknown {
+    if (error instanceof ProviderError) return error;
+    if (signal?.aborted) return signal.reason ?? error;
+    const provider = this.provider;
+    const code = (error as { code?: string } | null)?.code ?? '';
+    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+      const what = error instanceof undiciErrors.HeadersTimeoutError ? 'answer' : 'send anything more';
+      return new ProviderError(ErrorCode.upstreamTimeout, `Provider '${provider}' did not ${what} in time.`, {
+        status: 504,
+        provider,
+        isRetryable: true,
+        cause: error,
+      });
+    }
+    if (error instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return new ProviderError(ErrorCode.upstreamTimeout, `Connecting to provider '${provider}' timed out.`, {
+        status: 504,
+        provider,
+        isRetryable: true,
+        cause: error,
+      });
+    }
+    if (!(error instanceof undiciErrors.UndiciError) && !transportCodes.has(code)) return error;
+    const detail = code === 'ECONNREFUSED' ? 'refused the connection' : 'closed the connection unexpectedly';
+    return new ProviderError(ErrorCode.upstreamUnavailable, `Provider '${provider}' ${detail}.`, {
+      status: 502,
+      provider,
+      isRetryable: true,
+      cause: error,
+    });
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+/** Reads a response body as text, up to `limit` bytes (the rest is dropped), for error messages. */
+export async function readText(body: UpstreamResponse['body'], limit = 1 << 20): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size >= limit) continue;
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
+}

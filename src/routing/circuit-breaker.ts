@@ -1,0 +1,157 @@
+import type { Clock } from '../core/clock.js';
+import type { HealthPolicy } from './health-policy.js';
+
+export const CircuitState = { closed: 'closed', open: 'open', halfOpen: 'half_open' } as const;
+export type CircuitState = (typeof CircuitState)[keyof typeof CircuitState];
+
+export interface CircuitSnapshot {
+  state: CircuitState;
+  errorRate: number;
+  samples: number;
+  consecutiveFailures: number;
+  /** Epoch ms until which the circuit stays open (0 when closed). */
+  openUntil: number;
+  latencyMs: number | undefined;
+  ttftMs: number | undefined;
+  lastError: string | undefined;
+}
+
+/**
+ * One deployment's circuit: closed → open (too many failures) → half-open (after the open period one
+ * probe request is let through) → closed (the probe succeeded) or open again for twice as long. Also
+ * keeps EWMA latency and time to first token. All time comes from the injected clock.
+ */
+export class CircuitBreaker {
+  private outcomes: { at: number; ok: boolean }[] = [];
+  private consecutive = 0;
+  private openUntil = 0;
+  private openFor: number;
+  private probing = false;
+  private halfOpen = false;
+  private latency: number | undefined;
+  private ttft: number | undefined;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly policy: HealthPolicy,
+    private readonly clock: Clock,
+  ) {
+    this.openFor = policy.openMs;
+  }
+
+  get state(): CircuitState {
+    if (this.halfOpen) return CircuitState.halfOpen;
+    if (this.openUntil === 0) return CircuitState.closed;
+    return this.clock.now() < this.openUntil ? CircuitState.open : CircuitState.halfOpen;
+  }
+
+  /** May a request go through now? In half-open, only one probe at a time. */
+  available(): boolean {
+    const state = this.state;
+    if (state === CircuitState.closed) return true;
+    if (state === CircuitState.open) return false;
+    return !this.probing;
+  }
+
+  /** Epoch ms when this circuit will next let a request through (now when it does). */
+  availableAt(): number {
+    return this.available() ? this.clock.now() : Math.max(this.openUntil, this.clock.now());
+  }
+
+  /** Marks the start of a request; returns whether it is the half-open probe. */
+  begin(): boolean {
+    if (this.state !== CircuitState.halfOpen) return false;
+    this.halfOpen = true;
+    this.probing = true;
+    return true;
+  }
+
+  success(latencyMs: number, ttftMs?: number): void {
+    this.record(true);
+    this.consecutive = 0;
+    this.latency = ewma(this.latency, latencyMs);
+    if (ttftMs !== undefined) this.ttft = ewma(this.ttft, ttftMs);
+    if (this.halfOpen || this.openUntil !== 0) {
+      this.halfOpen = false;
+      this.probing = false;
+      this.openUntil = 0;
+      this.openFor = this.policy.openMs;
+      this.outcomes = [];
+    }
+  }
+
+  /** A failure that says something about this deployment's health (not the client's fault). */
+  failure(reason: string, retryAfterMs?: number): void {
+    this.record(false);
+    this.consecutive++;
+    this.lastError = reason;
+    if (this.halfOpen) {
+      this.halfOpen = false;
+      this.probing = false;
+      this.openFor = Math.min(this.openFor * 2, this.policy.maxOpenMs);
+      this.open(Math.max(this.openFor, retryAfterMs ?? 0));
+      return;
+    }
+    const { rate, samples } = this.errorRate();
+    if (
+      this.consecutive >= this.policy.consecutiveFailures ||
+      (samples >= this.policy.minSamples && rate >= this.policy.errorRateThreshold) ||
+      retryAfterMs !== undefined
+    ) {
+      this.open(Math.max(this.openFor, retryAfterMs ?? 0));
+    }
+  }
+
+  snapshot(): CircuitSnapshot {
+    const { rate, samples } = this.errorRate();
+    return {
+      state: this.state,
+      errorRate: rate,
+      samples,
+      consecutiveFailures: this.consecutive,
+      openUntil: this.state === CircuitState.closed ? 0 : this.openUntil,
+      latencyMs: this.latency,
+      ttftMs: this.ttft,
+      lastError: this.lastError,
+    };
+  }
+
+  get latencyMs(): number | undefined {
+    return this.latency;
+  }
+
+  get ttftMs(): number | undefined {
+    return this.ttft;
+  }
+
+  /** Opening only ever lengthens a cooldown: a second, shorter one does not cut the first short. */
+  private open(durationMs: number): void {
+    this.openUntil = Math.max(this.openUntil, this.clock.now() + durationMs);
+  }
+
+  private record(ok: boolean): void {
+    const now = this.clock.now();
+    this.outcomes.push({ at: now, ok });
+    const horizon = now - this.policy.windowMs;
+    let drop = 0;
+    while (drop < this.outcomes.length && (this.outcomes[drop]?.at ?? now) < horizon) drop++;
+    if (drop > 0) this.outcomes.splice(0, drop);
+    if (this.outcomes.length > 1000) this.outcomes.splice(0, this.outcomes.length - 1000);
+  }
+
+  private errorRate(): { rate: number; samples: number } {
+    const horizon = this.clock.now() - this.policy.windowMs;
+    let samples = 0;
+    let failures = 0;
+    for (const outcome of this.outcomes) {
+      if (outcome.at < horizon) continue;
+      samples++;
+      if (!outcome.ok) failures++;
+    }
+    return { rate: samples === 0 ? 0 : failures / samples, samples };
+  }
+}
+
+function ewma(previous: number | undefined, sample: number, weight = 0.3): number {
+  return previous === undefined ? sample : previous + weight * (sample - previous);
+}
