@@ -15,6 +15,8 @@ export interface CallOptions {
   requestId: string;
   signal: AbortSignal;
   route?: RouteOptions;
+  /** `provider/model` → why a budget keeps that deployment out of this request. */
+  excluded?: ReadonlyMap<string, string>;
 }
 
 /** One upstream attempt and how it ended, for `x-cb-attempts` and the explain output. */
@@ -75,12 +77,12 @@ export class ChatService {
   ) {}
 
   /** The plan for a request, without sending anything (`POST /api/v1/route/explain`). */
-  async explain(request: ChatRequest, route: RouteOptions = {}): Promise<RoutePlan> {
-    return this.plan(request, route, request.stream === true);
+  async explain(request: ChatRequest, route: RouteOptions = {}, excluded?: ReadonlyMap<string, string>): Promise<RoutePlan> {
+    return this.plan(request, route, request.stream === true, excluded);
   }
 
   async complete(request: ChatRequest, options: CallOptions): Promise<DispatchInfo & { result: ChatResult }> {
-    const plan = await this.plan(request, options.route ?? {}, false);
+    const plan = await this.plan(request, options.route ?? {}, false, options.excluded);
     const dispatch: StreamDispatch = { deployment: undefined, attempts: 0, attemptLog: [], warnings: [...plan.warnings], upstreamMs: 0 };
     const result = await this.execute(request, options, plan, dispatch, false, (deployment, context) =>
       deployment.adapter.chat({ ...context, request }),
@@ -94,7 +96,7 @@ export class ChatService {
    * comments) at once; `dispatch` fills in as attempts happen. Model and plan errors throw here, before.
    */
   async stream(request: ChatRequest, options: CallOptions): Promise<{ dispatch: StreamDispatch; stream: AsyncIterable<StreamPart> }> {
-    const plan = await this.plan(request, options.route ?? {}, true);
+    const plan = await this.plan(request, options.route ?? {}, true, options.excluded);
     const dispatch: StreamDispatch = { deployment: undefined, attempts: 0, attemptLog: [], warnings: [...plan.warnings], upstreamMs: 0 };
     return { dispatch, stream: this.streamParts(request, options, plan, dispatch) };
   }
@@ -178,12 +180,17 @@ export class ChatService {
     throw exhausted(dispatch, lastError, undefined);
   }
 
-  private async plan(request: ChatRequest, route: RouteOptions, streaming: boolean): Promise<RoutePlan> {
+  private async plan(
+    request: ChatRequest,
+    route: RouteOptions,
+    streaming: boolean,
+    excluded?: ReadonlyMap<string, string>,
+  ): Promise<RoutePlan> {
     try {
-      return this.router.plan(request, route, streaming);
+      return this.router.plan(request, route, streaming, excluded);
     } catch (error) {
       if (error instanceof GatewayError && error.code === ErrorCode.unknownModel && (await this.refreshCatalog()))
-        return this.router.plan(request, route, streaming);
+        return this.router.plan(request, route, streaming, excluded);
       throw error;
     }
   }
@@ -256,7 +263,7 @@ export class ChatService {
       }
       if (lastError?.code === ErrorCode.contextLengthExceeded && contextFloor > 0) throw lastError;
       if (dispatch.attempts >= this.routing.maxAttempts || !plan.fallbacks) throw exhausted(dispatch, lastError, undefined);
-      const nextPlan = this.router.plan(request, options.route ?? {}, streaming);
+      const nextPlan = this.router.plan(request, options.route ?? {}, streaming, options.excluded);
       const earliest = Math.min(...nextPlan.rejected.flatMap((entry) => (entry.availableAt === undefined ? [] : [entry.availableAt])));
       const backoff = Math.min(100 * 2 ** round, 1_000) * (0.5 + Math.random() / 2);
       const wait = nextPlan.candidates.length > 0 ? backoff : Math.max(backoff, earliest - this.clock.now());
@@ -265,7 +272,7 @@ export class ChatService {
         throw exhausted(dispatch, lastError, Number.isFinite(earliest) ? earliest - this.clock.now() : undefined);
       await this.sleep(wait, options.signal);
       slept += wait;
-      plan = this.router.plan(request, options.route ?? {}, streaming);
+      plan = this.router.plan(request, options.route ?? {}, streaming, options.excluded);
     }
   }
 }
@@ -302,6 +309,13 @@ function stickiness(request: ChatRequest): string {
 
 function noCandidate(model: string, plan: RoutePlan): GatewayError {
   const reasons = plan.rejected.map((entry) => `${entry.provider}/${entry.model}: ${entry.reason}`).join('; ');
+  if (plan.rejected.length > 0 && plan.rejected.every((entry) => entry.code === ErrorCode.budgetExhausted)) {
+    return new GatewayError(
+      ErrorCode.budgetExhausted,
+      `No deployment of '${model}' is within budget: ${reasons}. GET /api/v1/budgets shows what is left and when each resets.`,
+      { status: 402 },
+    );
+  }
   const context = plan.rejected.length > 0 && plan.rejected.every((entry) => entry.reason.includes('exceeds the context'));
   return new GatewayError(
     context ? ErrorCode.contextLengthExceeded : ErrorCode.unsupportedParameter,

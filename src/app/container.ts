@@ -5,12 +5,26 @@ import { ConfigError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { createRedactor } from '../core/redact.js';
-import type { Redact } from '../core/redact.js';
+import type { Redactor } from '../core/redact.js';
+import { KeyAuthenticator } from '../auth/key-authenticator.js';
+import { Keyring, MasterKey } from '../auth/secret-box.js';
+import { BudgetService } from '../usage/budget-service.js';
+import type { BudgetNotifier } from '../usage/budget-service.js';
+import { formatUsd } from '../usage/cost.js';
+import { RateLimiter } from '../usage/rate-limiter.js';
+import { RequestBatcher } from '../usage/request-batcher.js';
+import { SpendTracker } from '../usage/spend-tracker.js';
+import { UsageLedger } from '../usage/usage-ledger.js';
+import { CompletionService } from './completion-service.js';
+import { GatewayKeyAdmin } from './gateway-key-admin.js';
+import { ProviderKeyAdmin } from './provider-key-admin.js';
+import { UsageReports } from './usage-reports.js';
 import { createAdapter } from '../providers/registry.js';
 import { Catalog } from '../routing/catalog.js';
 import { HealthRegistry } from '../routing/health-registry.js';
 import { Router } from '../routing/router.js';
 import { loadTokenizer } from '../routing/token-estimate.js';
+import { PostgresStore } from '../storage/postgres/postgres-store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import { ChatService } from './chat-service.js';
@@ -35,19 +49,29 @@ export class AppContainer {
   readonly version = version;
   readonly catalog: Catalog;
   readonly chat: ChatService;
+  readonly completions: CompletionService;
   readonly discovery: ModelDiscovery;
   readonly health: HealthRegistry;
   readonly router: Router;
+  readonly authenticator: KeyAuthenticator;
+  readonly gatewayKeys: GatewayKeyAdmin;
+  readonly providerKeys: ProviderKeyAdmin;
+  readonly budgets: BudgetService;
+  readonly reports: UsageReports;
   /** Masks every configured secret in text that leaves the process (errors, logs). */
-  readonly redact: Redact;
+  readonly redact: Redactor;
   private discoveryState: Readiness['discovery'];
+  private readonly touchTimer: NodeJS.Timeout;
+  private readonly spend: SpendTracker;
 
   private constructor(
     readonly config: GatewayConfig,
     readonly store: Store,
     readonly logger: Logger,
     readonly clock: Clock,
-    redact: Redact,
+    redact: Redactor,
+    readonly ledger: UsageLedger,
+    keyring: Keyring | undefined,
   ) {
     this.redact = redact;
     const providers = config.providers.map((provider) => ({ config: provider, adapter: createAdapter(provider) }));
@@ -57,6 +81,44 @@ export class AppContainer {
     this.router = new Router(this.catalog, this.health, config, clock);
     this.chat = new ChatService(this.catalog, this.router, this.health, config.routing, clock, () => this.discovery.refreshIfStale());
     this.discoveryState = this.discovery.enabled ? 'pending' : 'not_needed';
+    this.authenticator = new KeyAuthenticator(store.gatewayKeys, clock, config.access.adminKey?.reveal());
+    this.gatewayKeys = new GatewayKeyAdmin(store.gatewayKeys, clock, () => this.authenticator.invalidate());
+    this.providerKeys = new ProviderKeyAdmin(
+      store.providerKeys,
+      keyring,
+      new Set(config.providers.map((provider) => provider.name)),
+      this.health,
+      redact,
+      clock,
+      logger,
+    );
+    this.budgets = new BudgetService(
+      store.budgets,
+      config.usage,
+      clock,
+      logger,
+      budgetNotifier(config.usage.notifications.webhookUrl, logger),
+    );
+    this.reports = new UsageReports(store.usage, clock);
+    this.spend = new SpendTracker(clock);
+    this.completions = new CompletionService({
+      chat: this.chat,
+      catalog: this.catalog,
+      budgets: this.budgets,
+      limiter: new RateLimiter(clock),
+      ledger,
+      spend: this.spend,
+      batcher: new RequestBatcher(),
+      rules: undefined,
+      usage: config.usage,
+      clock,
+      logger,
+    });
+    this.touchTimer = setInterval(() => {
+      const used = this.authenticator.takeUsed();
+      if (used.length > 0) void store.gatewayKeys.touch(used, clock.now()).catch(() => undefined);
+    }, 30_000);
+    this.touchTimer.unref();
     // Ranking by cost counts every prompt: load the tokenizer now rather than on the first request.
     if (
       config.routing.strategy === 'cost_optimized' ||
@@ -69,8 +131,14 @@ export class AppContainer {
   static async create(config: GatewayConfig, options: { logger?: Logger; clock?: Clock; store?: Store } = {}): Promise<AppContainer> {
     const redact = createRedactor(configuredSecrets(config));
     const logger = options.logger ?? createJsonLogger(config.logLevel, redact);
-    const store = options.store ?? openStore(config);
-    const container = new AppContainer(config, store, logger, options.clock ?? systemClock, redact);
+    const clock = options.clock ?? systemClock;
+    const keyring = keyringOf(config);
+    const store = options.store ?? (await openStore(config));
+    const ledger = await UsageLedger.open(store.usage, logger, { journalDir: join(config.dataDir, 'ledger') });
+    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring);
+    await container.budgets.init();
+    await container.spend.seed(store.usage);
+    await container.providerKeys.start();
     if (container.discovery.enabled) {
       await container.discovery.run();
       container.discoveryState = 'done';
@@ -95,17 +163,86 @@ export class AppContainer {
     };
   }
 
+  /** Graceful end: flush the ledger and key touches, close pools and the store. */
   async close(): Promise<void> {
+    clearInterval(this.touchTimer);
+    this.providerKeys.stop();
+    await this.ledger
+      .close()
+      .catch((error: unknown) => this.logger.error('usage ledger: final flush failed; records stay journaled', { error: String(error) }));
+    const used = this.authenticator.takeUsed();
+    if (used.length > 0) await this.store.gatewayKeys.touch(used, this.clock.now()).catch(() => undefined);
     await Promise.allSettled(this.catalog.adapters().map(({ adapter }) => adapter.close()));
     await this.store.close();
   }
 }
 
-function openStore(config: GatewayConfig): Store {
-  if (config.storage.backend !== 'sqlite') {
-    throw new ConfigError(`Storage backend '${config.storage.backend}' is not available yet; use STORAGE_BACKEND=sqlite (the default).`);
+/** The store the config names: SQLite under the data directory (default) or PostgreSQL at `DATABASE_URL`. */
+export async function openStore(config: GatewayConfig): Promise<Store> {
+  switch (config.storage.backend) {
+    case 'sqlite':
+      return SqliteStore.open(join(config.dataDir, 'circuit-breaker.db'));
+    case 'postgres': {
+      if (!config.storage.databaseUrl) throw new ConfigError('STORAGE_BACKEND=postgres needs DATABASE_URL=postgres://user@host:5432/db.');
+      try {
+        return await PostgresStore.open(config.storage.databaseUrl);
+      } catch (error) {
+        throw new ConfigError(
+          `Cannot open the PostgreSQL database at ${redactUrl(config.storage.databaseUrl)}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    case 'nats':
+      throw new ConfigError(
+        "Storage backend 'nats' holds workflow state only and is not available for the gateway's ledger yet; use sqlite or postgres.",
+      );
   }
-  return new SqliteStore(join(config.dataDir, 'circuit-breaker.db'));
+}
+
+/** A database URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** The master keyring from `CB_MASTER_KEY` (+ `CB_MASTER_KEY_PREVIOUS`), or undefined when none is configured. */
+export function keyringOf(config: GatewayConfig): Keyring | undefined {
+  if (!config.access.masterKey) return undefined;
+  const parse = (secret: { reveal(): string; source: string }): MasterKey => {
+    const parsed = MasterKey.parse(secret.reveal());
+    if ('error' in parsed) throw new ConfigError(`${secret.source}: ${parsed.error}`, [`${secret.source}: ${parsed.error}`]);
+    return parsed;
+  };
+  return new Keyring(parse(config.access.masterKey), config.access.previousMasterKeys.map(parse));
+}
+
+function budgetNotifier(webhookUrl: string | undefined, logger: Logger): BudgetNotifier {
+  return async ({ budget, threshold, spentUsd, resetsAt }) => {
+    const text = `Circuit Breaker: budget '${budget.name}' passed ${Math.round(threshold * 100)} % (${formatUsd(spentUsd)} of ${formatUsd(budget.limitUsd)}, ${budget.period}; resets ${new Date(resetsAt).toISOString()}).`;
+    logger.warn('budget threshold reached', { budget: budget.name, threshold, spentUsd, limitUsd: budget.limitUsd });
+    if (!webhookUrl) return;
+    const response = await fetch(webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        text,
+        event: 'budget.threshold',
+        budget: budget.name,
+        threshold,
+        spent_usd: spentUsd,
+        limit_usd: budget.limitUsd,
+        period: budget.period,
+        resets_at: new Date(resetsAt).toISOString(),
+      }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+  };
 }
 
 function configuredSecrets(config: GatewayConfig): string[] {

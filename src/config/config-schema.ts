@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { budgetsSchema, costRuleSchema, notificationsSchema, rateLimitsSchema } from './usage-schema.js';
 
 /**
  * The YAML config file's schema (`CB_CONFIG`, default `./circuit-breaker.yaml`). Keys are snake_case as
@@ -30,6 +31,7 @@ const modelEntrySchema = z.strictObject({
   input_price: z.number().nonnegative().optional(),
   output_price: z.number().nonnegative().optional(),
   cached_input_price: z.number().nonnegative().optional(),
+  cache_write_price: z.number().nonnegative().optional(),
   capabilities: z.array(z.enum(capabilityNames)).optional(),
 });
 export type ModelEntryInput = z.infer<typeof modelEntrySchema>;
@@ -117,6 +119,26 @@ export const configFileSchema = z.strictObject({
     })
     .optional(),
   models: z.record(z.string().min(1), aliasSchema).optional(),
-  access: z.strictObject({ admin_key: secretReference.optional(), master_key: secretReference.optional() }).optional(),
+  access: z
+    .strictObject({
+      admin_key: secretReference.optional(),
+      master_key: secretReference.optional(),
+      /** Master keys still accepted for reading during a rotation. */
+      previous_master_keys: z.array(secretReference).optional(),
+    })
+    .optional(),
+  budgets: budgetsSchema.optional(),
+  /** Limits for all traffic through this server, on top of each key's own. */
+  rate_limits: rateLimitsSchema.optional(),
+  cost_rules: z.array(costRuleSchema).optional(),
+  notifications: notificationsSchema.optional(),
+  metrics: z
+    .strictObject({
+      /** Serve `/metrics` without a key (default: only with the admin key, or from loopback when no key is configured). */
+      public: z.boolean().optional(),
+    })
+    .optional(),
+  /** Tag usage records and cost rules with this (`development`, `production`); `CB_ENVIRONMENT` overrides. */
+  environment: z.string().min(1).max(64).optional(),
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -2,6 +2,7 @@ import type { ModelCapabilities, ModelPricing, ProviderKind } from '../core/mode
 import type { Secret } from './secret.js';
 import type { HealthPolicy } from '../routing/health-policy.js';
 import type { routingStrategies } from './config-schema.js';
+import type { BudgetAlert, BudgetPeriod, BudgetScopeType } from '../storage/budget-repository.js';
 
 /** The compiled configuration the rest of the server reads: defaults applied, references resolved. */
 export interface GatewayConfig {
@@ -18,7 +19,9 @@ export interface GatewayConfig {
   aliases: Record<string, AliasConfig>;
   routing: { strategy: RoutingStrategy; fallbacks: boolean; maxAttempts: number; maxWaitMs: number; stickyKeys: boolean };
   health: HealthPolicy;
-  access: { adminKey?: Secret; masterKey?: Secret };
+  access: { adminKey?: Secret; masterKey?: Secret; previousMasterKeys: Secret[] };
+  usage: UsageConfig;
+  metrics: { public: boolean };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The config file read, if any. */
   file?: string;
@@ -61,3 +64,29 @@ export interface AliasConfig {
   /** Targets whose recent latency exceeds this are skipped (`performance_target: 2s`). */
   maxLatencyMs?: number;
 }
+
+/** Budgets, rate limits, cost rules and notifications, compiled (`compile-usage.ts`). */
+export interface UsageConfig {
+  budgets: BudgetDefinition[];
+  /** USD per million output tokens from which a model counts as expensive. */
+  expensiveOutputPrice: number;
+  /** Limits over all traffic through this server. */
+  rateLimits: { rpm?: number; tpm?: number; concurrency?: number };
+  costRules: { name: string; condition: string; action: CostAction }[];
+  notifications: { webhookUrl?: string };
+  environment: string | undefined;
+}
+
+export interface BudgetDefinition {
+  name: string;
+  scope: { type: BudgetScopeType; value: string | null };
+  period: BudgetPeriod;
+  limitUsd: number;
+  alerts: BudgetAlert[];
+}
+
+export type CostAction =
+  | { type: 'route_to_model'; model: string }
+  | { type: 'prefer_provider'; provider: string }
+  | { type: 'apply_rate_limit'; rpm?: number; tpm?: number }
+  | { type: 'batch_with_delay'; delayMs: number; maxBatchSize: number };

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import { ProviderKind } from '../core/models.js';
 import type { ModelCapabilities } from '../core/models.js';
+import { compileUsage } from './compile-usage.js';
 import { configFileSchema } from './config-schema.js';
 import type { AliasInput, ConfigFile, ModelEntryInput, ProviderInput } from './config-schema.js';
 import type { AliasConfig, GatewayConfig, ModelOverride, ProviderConfig } from './gateway-config.js';
@@ -74,11 +75,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     issues.push(`LOG_LEVEL: expected debug, info, warn, error or silent, got '${logLevel}'`);
   }
 
-  const access: GatewayConfig['access'] = {};
+  const access: GatewayConfig['access'] = { previousMasterKeys: [] };
   const adminKey = secretFrom(env, 'CB_ADMIN_KEY', parsed.access?.admin_key, `${where}: access.admin_key`, issues);
   if (adminKey) access.adminKey = adminKey;
-  const masterKey = secretFrom(env, 'CB_MASTER_KEY', parsed.access?.master_key, `${where}: access.master_key`, issues);
+  const masterKeyFile = env['CB_MASTER_KEY_FILE'] ? `file:${env['CB_MASTER_KEY_FILE']}` : undefined;
+  const masterKey = secretFrom(
+    env,
+    'CB_MASTER_KEY',
+    masterKeyFile ?? parsed.access?.master_key,
+    masterKeyFile ? 'CB_MASTER_KEY_FILE' : `${where}: access.master_key`,
+    issues,
+  );
   if (masterKey) access.masterKey = masterKey;
+  const previousMasterKeys = env['CB_MASTER_KEY_PREVIOUS']
+    ? [secretFrom(env, 'CB_MASTER_KEY_PREVIOUS', undefined, 'CB_MASTER_KEY_PREVIOUS', issues)]
+    : (parsed.access?.previous_master_keys ?? []).map((reference, index) =>
+        secretFrom(env, '', reference, `${where}: access.previous_master_keys.${index}`, issues),
+      );
+  const usage = compileUsage(parsed, env, where, issues);
 
   if (issues.length > 0) {
     throw new ConfigError(
@@ -119,7 +133,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxOpenMs: parsed.health?.max_open_ms ?? defaultHealthPolicy.maxOpenMs,
       rateLimitCooldownMs: parsed.health?.rate_limit_cooldown_ms ?? defaultHealthPolicy.rateLimitCooldownMs,
     },
-    access,
+    access: { ...access, previousMasterKeys: previousMasterKeys.filter((key): key is Secret => key !== undefined) },
+    usage,
+    metrics: { public: parsed.metrics?.public ?? false },
     logLevel: logLevel as GatewayConfig['logLevel'],
     ...(file ? { file } : {}),
   };
@@ -276,8 +292,18 @@ function compileModelEntry(id: string, entry: ModelEntryInput | null): ModelOver
   if (!entry) return override;
   if (entry.context_length) override.contextLength = entry.context_length;
   if (entry.max_output_tokens) override.maxOutputTokens = entry.max_output_tokens;
-  if (entry.input_price !== undefined || entry.output_price !== undefined || entry.cached_input_price !== undefined) {
-    override.pricing = stripUndefined({ input: entry.input_price, output: entry.output_price, cachedInput: entry.cached_input_price });
+  if (
+    entry.input_price !== undefined ||
+    entry.output_price !== undefined ||
+    entry.cached_input_price !== undefined ||
+    entry.cache_write_price !== undefined
+  ) {
+    override.pricing = stripUndefined({
+      input: entry.input_price,
+      output: entry.output_price,
+      cachedInput: entry.cached_input_price,
+      cacheWrite: entry.cache_write_price,
+    });
   }
   if (entry.capabilities) {
     const capabilities: Partial<ModelCapabilities> = {

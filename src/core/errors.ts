@@ -40,6 +40,8 @@ export interface GatewayErrorOptions {
   cause?: unknown;
   /** Milliseconds the client should wait before retrying (sent as `Retry-After`). */
   retryAfterMs?: number;
+  /** Extra response headers the answer should carry (`x-ratelimit-*` on a 429). */
+  headers?: Record<string, string>;
 }
 
 export class GatewayError extends Error {
@@ -48,6 +50,8 @@ export class GatewayError extends Error {
   readonly param: string | undefined;
   readonly isRetryable: boolean;
   readonly retryAfterMs: number | undefined;
+  /** Extra response headers; front doors that speak HTTP send them with the error. */
+  headers: Record<string, string>;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -57,6 +61,7 @@ export class GatewayError extends Error {
     this.param = options.param;
     this.isRetryable = options.isRetryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    this.headers = options.headers ?? {};
   }
 }
 

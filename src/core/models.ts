@@ -24,6 +24,8 @@ export interface ModelPricing {
   input?: number;
   output?: number;
   cachedInput?: number;
+  /** Prompt tokens written to the provider's cache (Anthropic: 1.25× input). */
+  cacheWrite?: number;
 }
 
 export interface ModelInfo {

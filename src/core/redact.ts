@@ -7,12 +7,22 @@ export type Redact = (text: string) => string;
 
 export const noRedaction: Redact = (text) => text;
 
-export function createRedactor(secrets: Iterable<string>): Redact {
-  const values = [...new Set([...secrets].filter((secret) => secret.length >= 8))].sort((left, right) => right.length - left.length);
-  if (values.length === 0) return noRedaction;
-  return (text) => {
+/** A redactor that can learn secrets added at run time (provider keys through the admin API, new gateway keys). */
+export interface Redactor extends Redact {
+  add(secret: string): void;
+}
+
+export function createRedactor(secrets: Iterable<string>): Redactor {
+  let values: string[] = [];
+  const add = (secret: string): void => {
+    if (secret.length < 8 || values.includes(secret)) return;
+    values = [...values, secret].sort((left, right) => right.length - left.length);
+  };
+  for (const secret of secrets) add(secret);
+  const redact = (text: string): string => {
     let result = text;
     for (const value of values) if (result.includes(value)) result = result.split(value).join('[redacted]');
     return result;
   };
+  return Object.assign(redact, { add });
 }

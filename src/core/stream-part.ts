@@ -15,8 +15,8 @@ export type StreamPart =
   | { type: 'tool-call-start'; choice: number; index: number; id: string; name: string }
   | { type: 'tool-call-delta'; choice: number; index: number; argumentsDelta: string }
   | { type: 'finish'; choice: number; reason: FinishReason }
-  /** `json`: the upstream's own usage-only OpenAI chunk, when it can be forwarded as is. */
-  | { type: 'usage'; usage: Usage; json?: string }
+  /** `json`: the upstream's own usage-only OpenAI chunk, when it can be forwarded as is; `costUsd` added by metering. */
+  | { type: 'usage'; usage: Usage; json?: string; costUsd?: number }
   /** An OpenAI chunk's JSON text, forwarded as is; `hasContent` marks the commit point. */
   | { type: 'raw-chunk'; json: string; hasContent: boolean };
 

@@ -1,55 +1,56 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayConfig } from '../config/gateway-config.js';
-import { ErrorCode } from '../core/errors.js';
-
-const openPaths = new Set(['/health', '/ready']);
+import type { Authenticated, KeyAuthenticator } from '../auth/key-authenticator.js';
+import { ErrorCode, GatewayError } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
 
 /**
- * Who may call the API until gateway keys exist (the keys issue adds `cb_…` keys with scopes):
- * with `CB_ADMIN_KEY` set, a request must carry it as `Authorization: Bearer …`; with no key configured,
- * requests are accepted from loopback addresses only, and start-up says so. `/health` and `/ready` are open.
+ * Who may call which route. `open`: anyone (`/health`, `/ready`). `user` (the default): a gateway key,
+ * the admin key, or — when no key of either kind exists — anyone on loopback. `admin`: the admin key
+ * (or that anonymous loopback caller). `metrics`: like admin unless `metrics.public` is set.
  */
-export function createAccessGuard(config: GatewayConfig) {
-  const adminDigest = config.access.adminKey ? digest(config.access.adminKey.reveal()) : undefined;
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (openPaths.has(request.url)) return;
-    if (adminDigest) {
-      const presented = bearerToken(request.headers.authorization) ?? headerValue(request.headers['x-api-key']);
-      if (presented && timingSafeEqual(digest(presented), adminDigest)) return;
-      await deny(
-        reply,
-        401,
-        presented ? 'The API key is not valid for this gateway.' : 'Missing API key: send `Authorization: Bearer <key>`.',
-      );
-      return;
-    }
-    if (!isLoopback(request.socket.remoteAddress)) {
-      await deny(
-        reply,
-        401,
-        'This gateway has no keys configured and accepts requests from its own machine only; set CB_ADMIN_KEY and send it as a Bearer token.',
+export type RouteAccess = 'open' | 'user' | 'admin' | 'metrics';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    auth: Authenticated;
+  }
+}
+
+/** The guard as an `onRequest` hook: authenticates the caller and checks the route's access class. */
+export function createAccessGuard(authenticator: KeyAuthenticator, options: { metricsPublic: boolean }) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const access = request.routeOptions.config.access ?? 'user';
+    if (access === 'open' || (access === 'metrics' && options.metricsPublic)) return;
+    const presented = bearerToken(request.headers.authorization) ?? headerValue(request.headers['x-api-key']);
+    request.auth = await authenticator.authenticate(presented, isLoopback(request.socket.remoteAddress));
+    if ((access === 'admin' || access === 'metrics') && !isAdmin(request.auth.principal)) {
+      throw new GatewayError(
+        ErrorCode.permission,
+        `${request.method} ${request.url.split('?')[0]} needs the admin key (CB_ADMIN_KEY); a gateway key cannot use it.`,
+        {
+          status: 403,
+        },
       );
     }
   };
 }
 
-async function deny(reply: FastifyReply, status: number, message: string): Promise<void> {
-  await reply.code(status).send({ error: { message, type: 'authentication_error', param: null, code: ErrorCode.authentication } });
+/** The admin key, or the anonymous loopback caller of a gateway with no keys at all. */
+export function isAdmin(principal: Principal): boolean {
+  return principal.kind === 'admin' || principal.kind === 'anonymous';
 }
 
 function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-  return match?.[1];
+  return match?.[1]?.trim();
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 export function isLoopback(address: string | undefined): boolean {

@@ -40,7 +40,7 @@ export function mapError(error: unknown, requestId: string, logger: Logger, reda
   const framework = frameworkError(error);
   if (framework) return framework;
   if (error instanceof GatewayError) {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...error.headers };
     if (error.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
     if (error instanceof ProviderError) headers['x-cb-provider'] = error.provider;
     if (error.status >= 500) logger.warn('request failed', { requestId, code: error.code, status: error.status, message: error.message });

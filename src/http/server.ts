@@ -31,7 +31,8 @@ export function buildServer(container: AppContainer): FastifyInstance {
     forceCloseConnections: 'idle',
   });
 
-  const guard = createAccessGuard(container.config);
+  const guard = createAccessGuard(container.authenticator, { metricsPublic: container.config.metrics.public });
+  app.decorateRequest('auth', undefined as never);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     await guard(request, reply);

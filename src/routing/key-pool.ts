@@ -19,20 +19,34 @@ export interface KeyState {
  * warm, falling back to round-robin when that key is cooling.
  */
 export class KeyPool {
-  private readonly states: KeyState[];
+  private keys: Secret[];
+  private states: KeyState[];
   private cursor = 0;
 
   constructor(
-    private readonly keys: readonly Secret[],
+    keys: readonly Secret[],
     private readonly clock: Clock,
   ) {
-    this.states = keys.map((key, index) => ({
-      index,
-      fingerprint: createHash('sha256').update(key.reveal()).digest('hex').slice(0, 8),
-      coolingUntil: 0,
-      requests: 0,
-      rateLimited: 0,
-    }));
+    this.keys = [...keys];
+    this.states = this.keys.map((key, index) => newState(key, index));
+  }
+
+  /** Adds a key at run time (a provider key stored through the admin API); false when it was already in the pool. */
+  add(key: Secret): boolean {
+    if (this.keys.some((existing) => existing.reveal() === key.reveal())) return false;
+    this.keys.push(key);
+    this.states.push(newState(key, this.keys.length - 1));
+    return true;
+  }
+
+  /** Takes the key with this fingerprint out of the pool; returns whether it was there. */
+  remove(fingerprint: string): boolean {
+    const position = this.states.findIndex((state) => state.fingerprint === fingerprint);
+    if (position === -1) return false;
+    this.keys.splice(position, 1);
+    this.states.splice(position, 1);
+    this.states.forEach((state, index) => (state.index = index));
+    return true;
   }
 
   get size(): number {
@@ -80,4 +94,13 @@ export class KeyPool {
     state.requests++;
     return { key: (this.keys[index] as Secret).reveal(), index };
   }
+}
+
+/** First 8 hex of the key's SHA-256: how a key is named anywhere it is shown. */
+export function keyFingerprint(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
+
+function newState(key: Secret, index: number): KeyState {
+  return { index, fingerprint: keyFingerprint(key.reveal()), coolingUntil: 0, requests: 0, rateLimited: 0 };
 }

@@ -81,7 +81,13 @@ export function knownModels(kind: ProviderKind): ModelInfo[] {
     contextLength,
     ...(maxOutputTokens > 0 ? { maxOutputTokens } : {}),
     capabilities: capabilitiesOf(letters),
-    pricing: cachedInput === undefined ? { input, output } : { input, output, cachedInput },
+    pricing: {
+      input,
+      output,
+      ...(cachedInput === undefined ? {} : { cachedInput }),
+      // Anthropic bills prompt-cache writes (5-minute TTL) at 1.25× the input price.
+      ...(kind === 'anthropic' ? { cacheWrite: input * 1.25 } : {}),
+    },
     source: 'catalog',
   }));
 }

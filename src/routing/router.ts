@@ -20,6 +20,8 @@ export interface RejectedCandidate {
   reason: string;
   /** Epoch ms when it may become usable again (cooldowns, open circuits, rate windows). */
   availableAt?: number;
+  /** Set when a budget left it out (the request is refused with this code when nothing else remains). */
+  code?: typeof ErrorCode.budgetExhausted;
 }
 
 export interface RoutePlan {
@@ -52,7 +54,11 @@ export class Router {
     private readonly random: () => number = Math.random,
   ) {}
 
-  plan(request: ChatRequest, options: RouteOptions = {}, streaming = false): RoutePlan {
+  /**
+   * `excluded` maps `provider/model` to why a budget keeps it out of this request (spent, or paused as
+   * expensive); such candidates are rejected with that reason.
+   */
+  plan(request: ChatRequest, options: RouteOptions = {}, streaming = false, excluded?: ReadonlyMap<string, string>): RoutePlan {
     const warnings: string[] = [];
     let model = request.model;
     let suffixStrategy: RoutingStrategy | undefined;
@@ -88,6 +94,11 @@ export class Router {
     const rejected: RejectedCandidate[] = [];
     const kept: RankedCandidate[] = [];
     for (const deployment of deployments) {
+      const budgetReason = excluded?.get(`${deployment.provider}/${deployment.model.id}`);
+      if (budgetReason !== undefined) {
+        rejected.push({ provider: deployment.provider, model: deployment.model.id, reason: budgetReason, code: ErrorCode.budgetExhausted });
+        continue;
+      }
       const reason = this.rejection(deployment, request, options, alias, promptTokens, maxOutputTokens, outputTokens);
       if (reason) {
         rejected.push({ provider: deployment.provider, model: deployment.model.id, ...reason });

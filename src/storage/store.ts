@@ -1,14 +1,23 @@
 import type { ModelInfo } from '../core/models.js';
+import type { BudgetRepository } from './budget-repository.js';
+import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
+import type { UsageRepository } from './usage-repository.js';
+
+export type StoreBackend = 'sqlite' | 'postgres' | 'nats';
 
 /**
- * The storage port. Each backend (sqlite now; postgres and nats as the workflow and ledger issues land)
- * implements it and passes `test/contract/store.contract.ts`.
+ * The storage port. Each backend (sqlite, postgres; nats for the workflow engine) implements it and
+ * passes the shared contract suite in `test/contract/store.contract.ts`.
  */
 export interface Store {
-  readonly backend: 'sqlite' | 'postgres' | 'nats';
+  readonly backend: StoreBackend;
   /** Resolves when the store answers a trivial query; rejects with the reason otherwise. */
   ping(): Promise<void>;
   readonly modelCache: ModelCacheRepository;
+  readonly gatewayKeys: GatewayKeyRepository;
+  readonly providerKeys: ProviderKeyRepository;
+  readonly usage: UsageRepository;
+  readonly budgets: BudgetRepository;
   close(): Promise<void>;
 }
 

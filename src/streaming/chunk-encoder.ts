@@ -2,6 +2,7 @@ import type { ChatChunk, ChunkToolCallDelta } from '../core/chat.js';
 import type { StreamPart } from '../core/stream-part.js';
 import { toOpenAIUsage } from '../core/usage.js';
 import type { Usage } from '../core/usage.js';
+import { withUsageCost } from './usage-cost.js';
 
 export interface ChunkEncoderOptions {
   id: string;
@@ -26,6 +27,7 @@ export class ChunkEncoder {
   private readonly startedChoices = new Set<number>();
   private usage: Usage | undefined;
   private usageJson: string | undefined;
+  private costUsd: number | undefined;
 
   constructor(options: ChunkEncoderOptions) {
     this.id = options.id;
@@ -57,6 +59,7 @@ export class ChunkEncoder {
       case 'usage':
         this.usage = part.usage;
         this.usageJson = part.json;
+        this.costUsd = part.costUsd;
         return [];
       case 'text-delta':
         return [this.chunk(part.choice, { content: part.text }, null)];
@@ -74,8 +77,9 @@ export class ChunkEncoder {
   /** The chunks that close the stream: the usage-only chunk when the client asked for it. */
   finish(): string[] {
     if (!this.includeUsage || !this.usage) return [];
-    if (this.usageJson !== undefined) return [this.usageJson];
-    const chunk: ChatChunk = { ...this.envelope(), choices: [], usage: toOpenAIUsage(this.usage) };
+    if (this.usageJson !== undefined) return [this.costUsd === undefined ? this.usageJson : withUsageCost(this.usageJson, this.costUsd)];
+    const usage = this.costUsd === undefined ? toOpenAIUsage(this.usage) : { ...toOpenAIUsage(this.usage), cost: this.costUsd };
+    const chunk: ChatChunk = { ...this.envelope(), choices: [], usage };
     return [JSON.stringify(chunk)];
   }
 

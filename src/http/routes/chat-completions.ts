@@ -7,7 +7,13 @@ import { ChunkEncoder } from '../../streaming/chunk-encoder.js';
 import { writeChatStream } from '../chat-stream-writer.js';
 import { sendRawError } from '../error-mapper.js';
 import { parseChatRequest } from '../schemas/parse-chat-request.js';
+import { withUsageCost } from '../../streaming/usage-cost.js';
+import { completionContext } from '../completion-context.js';
 import { dispatchHeaders } from './dispatch-headers.js';
+
+function withCost(json: string, costUsd: number | undefined): string {
+  return costUsd === undefined ? json : withUsageCost(json, costUsd);
+}
 
 /** `POST /v1/chat/completions` and its OpenRouter twin `POST /api/v1/chat/completions`. */
 export function registerChatCompletions(app: FastifyInstance, container: AppContainer): void {
@@ -22,11 +28,12 @@ export function registerChatCompletions(app: FastifyInstance, container: AppCont
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const dispatched = await container.chat.complete(chat, { requestId: request.id, signal: abort.signal, route });
-    const { result } = dispatched;
+    const dispatched = await container.completions.complete(chat, completionContext(request, 'chat', abort.signal, route));
+    const { result, metering } = dispatched;
+    reply.headers(metering.headers);
     reply.headers(dispatchHeaders(dispatched, result.response.model, started));
     reply.header('content-type', 'application/json; charset=utf-8');
-    await reply.send(result.raw ?? JSON.stringify(result.response));
+    await reply.send(withCost(result.raw ?? JSON.stringify(result.response), metering.costUsd));
   };
   app.post('/v1/chat/completions', handler);
   app.post('/api/v1/chat/completions', handler);
@@ -42,7 +49,7 @@ async function streamCompletion(
   abort: AbortController,
   started: number,
 ): Promise<void> {
-  const { dispatch, stream } = await container.chat.stream(chat, { requestId: request.id, signal: abort.signal, route });
+  const { dispatch, stream, metering } = await container.completions.stream(chat, completionContext(request, 'chat', abort.signal, route));
   const encoder = new ChunkEncoder({
     id: newCompletionId(),
     model: chat.model,
@@ -55,7 +62,7 @@ async function streamCompletion(
       response: reply.raw,
       stream,
       encoder,
-      headers: () => ({ ...dispatchHeaders(dispatch, undefined, started), 'x-request-id': request.id }),
+      headers: () => ({ ...metering.headers, ...dispatchHeaders(dispatch, undefined, started), 'x-request-id': request.id }),
       keepAliveIntervalMs: container.config.server.keepAliveIntervalMs,
       abort,
       requestId: request.id,

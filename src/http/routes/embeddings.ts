@@ -3,6 +3,7 @@ import type { AppContainer } from '../../app/container.js';
 import type { EmbeddingRequest } from '../../core/embeddings.js';
 import { embeddingRequestSchema } from '../schemas/embedding-request-schema.js';
 import { validateBody } from '../validate.js';
+import { completionContext } from '../completion-context.js';
 import { dispatchHeaders } from './dispatch-headers.js';
 
 /** `POST /v1/embeddings` and `POST /api/v1/embeddings`. */
@@ -14,9 +15,13 @@ export function registerEmbeddings(app: FastifyInstance, container: AppContainer
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const dispatched = await container.chat.embed(body, { requestId: request.id, signal: abort.signal });
+    const dispatched = await container.completions.embed(body, completionContext(request, 'embeddings', abort.signal));
+    reply.headers(dispatched.metering.headers);
     reply.headers(dispatchHeaders(dispatched, dispatched.result.response.model, started));
-    return dispatched.result.response;
+    const response = dispatched.result.response;
+    return dispatched.metering.costUsd === undefined
+      ? response
+      : { ...response, usage: { ...response.usage, cost: dispatched.metering.costUsd } };
   };
   app.post('/v1/embeddings', handler);
   app.post('/api/v1/embeddings', handler);

@@ -1,57 +1,33 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ModelInfo } from '../../core/models.js';
-import type { ModelCacheRepository, Store } from '../store.js';
-import { migrate } from './migrations.js';
+import { Kysely, SqliteDialect } from 'kysely';
+import { SqlStore } from '../sql/sql-store.js';
+import type { SqlSchema } from '../sql/sql-schema.js';
 
 /**
  * The embedded default store: one SQLite file (WAL mode, synchronous=NORMAL, foreign keys on) under the
- * data directory. better-sqlite3 is synchronous; its calls are short and run on the main thread.
+ * data directory, through Kysely over better-sqlite3. A committed transaction survives a crash of the
+ * process (WAL is in the OS page cache); `synchronous=NORMAL` trades the last transactions on a power
+ * loss for speed, as most embedded servers do.
  */
-export class SqliteStore implements Store {
-  readonly backend = 'sqlite' as const;
-  readonly modelCache: ModelCacheRepository;
-  private readonly database: Database.Database;
+export class SqliteStore extends SqlStore {
+  private constructor(
+    readonly file: string,
+    db: Kysely<SqlSchema>,
+  ) {
+    super('sqlite', db);
+  }
 
-  constructor(readonly file: string) {
+  static async open(file: string): Promise<SqliteStore> {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.database = new Database(file);
-    this.database.pragma('journal_mode = WAL');
-    this.database.pragma('synchronous = NORMAL');
-    this.database.pragma('foreign_keys = ON');
-    this.database.pragma('busy_timeout = 5000');
-    migrate(this.database);
-    this.modelCache = new SqliteModelCache(this.database);
-  }
-
-  async ping(): Promise<void> {
-    this.database.prepare('SELECT 1').get();
-  }
-
-  async close(): Promise<void> {
-    if (this.database.open) this.database.close();
-  }
-}
-
-class SqliteModelCache implements ModelCacheRepository {
-  private readonly upsert: Database.Statement<[string, string, number]>;
-  private readonly select: Database.Statement<[string], { models: string; discovered_at: number }>;
-
-  constructor(database: Database.Database) {
-    this.upsert = database.prepare(
-      'INSERT INTO discovered_models (provider, models, discovered_at) VALUES (?, ?, ?) ON CONFLICT (provider) DO UPDATE SET models = excluded.models, discovered_at = excluded.discovered_at',
-    );
-    this.select = database.prepare('SELECT models, discovered_at FROM discovered_models WHERE provider = ?');
-  }
-
-  async save(provider: string, models: readonly ModelInfo[], at: number): Promise<void> {
-    this.upsert.run(provider, JSON.stringify(models), at);
-  }
-
-  async load(provider: string): Promise<{ models: ModelInfo[]; at: number } | undefined> {
-    const row = this.select.get(provider);
-    if (!row) return undefined;
-    return { models: JSON.parse(row.models) as ModelInfo[], at: row.discovered_at };
+    const database = new Database(file);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('busy_timeout = 5000');
+    const store = new SqliteStore(file, new Kysely<SqlSchema>({ dialect: new SqliteDialect({ database }) }));
+    await store.migrate();
+    return store;
   }
 }

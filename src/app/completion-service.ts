@@ -1,0 +1,461 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatRequest } from '../core/chat.js';
+import type { Clock } from '../core/clock.js';
+import type { EmbeddingRequest } from '../core/embeddings.js';
+import { ErrorCode, GatewayError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { modelAllowed } from '../core/principal.js';
+import type { Attribution, Principal } from '../core/principal.js';
+import { isContentPart } from '../core/stream-part.js';
+import type { StreamPart } from '../core/stream-part.js';
+import type { Usage } from '../core/usage.js';
+import type { UsageConfig } from '../config/gateway-config.js';
+import type { EmbeddingResult, ChatResult } from '../providers/spec/provider-adapter.js';
+import type { Catalog, Deployment } from '../routing/catalog.js';
+import type { RouteOptions } from '../routing/route-options.js';
+import type { RoutePlan } from '../routing/router.js';
+import { promptCharacters } from '../routing/token-estimate.js';
+import type { UsageRecord } from '../storage/usage-repository.js';
+import { keyBudgetRecord } from '../usage/budget-service.js';
+import type { BudgetCandidate, BudgetService, Reservation } from '../usage/budget-service.js';
+import type { CostFacts, CostRuleEngine } from '../usage/cost-rule-types.js';
+import { costOf, defaultWorstCaseOutputTokens, worstCaseCost } from '../usage/cost.js';
+import type { RateLimiter, RateTicket } from '../usage/rate-limiter.js';
+import type { RequestBatcher } from '../usage/request-batcher.js';
+import type { SpendTracker } from '../usage/spend-tracker.js';
+import type { UsageLedger } from '../usage/usage-ledger.js';
+import type { ChatService, DispatchInfo, StreamDispatch } from './chat-service.js';
+
+/** Who is asking, through which door, for what: everything the metering needs beyond the request. */
+export interface CompletionContext {
+  requestId: string;
+  principal: Principal;
+  attribution?: Attribution;
+  signal: AbortSignal;
+  route?: RouteOptions;
+  /** `chat`, `embeddings`, `messages`, `graphql`, `stream`, `agent`… (a ledger column and a metrics label). */
+  endpoint: string;
+}
+
+/** What the metering adds to an answer: its cost and the headers to send (`x-ratelimit-*`). */
+export interface Metering {
+  costUsd: number | undefined;
+  headers: Record<string, string>;
+}
+
+/** Called once per finished request (metrics). */
+export type FinishedListener = (record: UsageRecord, extra: { overheadMs: number | undefined }) => void;
+
+export interface CompletionServiceDeps {
+  chat: ChatService;
+  catalog: Catalog;
+  budgets: BudgetService;
+  limiter: RateLimiter;
+  ledger: UsageLedger;
+  spend: SpendTracker;
+  batcher: RequestBatcher;
+  rules: CostRuleEngine | undefined;
+  usage: UsageConfig;
+  clock: Clock;
+  logger: Logger;
+  onFinished?: FinishedListener;
+}
+
+interface Admitted {
+  request: ChatRequest;
+  route: RouteOptions;
+  ticket: RateTicket | undefined;
+  reservation: Reservation | undefined;
+  warnings: string[];
+  startedAt: number;
+}
+
+const noHeaders: Record<string, string> = {};
+
+/**
+ * The completion use case every front door shares (REST, the Anthropic route, GraphQL, WebSocket, agents):
+ * the key's model scope, cost rules, rate limits and budget reservation before dispatch; the router and
+ * failover of `ChatService` for the dispatch; then the ledger record (journaled before the answer is
+ * finished, so a crash cannot lose it), the budget settlement, the rate-limit booking and metrics.
+ * Failures are recorded too, with their error code.
+ */
+export class CompletionService {
+  constructor(private readonly deps: CompletionServiceDeps) {}
+
+  async complete(request: ChatRequest, context: CompletionContext): Promise<DispatchInfo & { result: ChatResult; metering: Metering }> {
+    const admitted = await this.admit(request, context);
+    try {
+      const dispatched = await this.deps.chat.complete(admitted.request, this.callOptions(context, admitted));
+      dispatched.warnings.push(...admitted.warnings);
+      const costUsd = this.finish(admitted, context, dispatched, dispatched.result.usage, 'ok', 200, undefined, undefined);
+      return { ...dispatched, metering: { costUsd, headers: admitted.ticket?.headers ?? noHeaders } };
+    } catch (error) {
+      throw this.failed(admitted, context, error, undefined);
+    }
+  }
+
+  /** A stream metered as it is read: the record is written when it ends, however it ends. */
+  async stream(
+    request: ChatRequest,
+    context: CompletionContext,
+  ): Promise<{ dispatch: StreamDispatch; stream: AsyncIterable<StreamPart>; metering: Metering }> {
+    const admitted = await this.admit(request, context);
+    let opened: Awaited<ReturnType<ChatService['stream']>>;
+    try {
+      opened = await this.deps.chat.stream(admitted.request, this.callOptions(context, admitted));
+    } catch (error) {
+      throw this.failed(admitted, context, error, undefined);
+    }
+    opened.dispatch.warnings.push(...admitted.warnings);
+    const metering: Metering = { costUsd: undefined, headers: admitted.ticket?.headers ?? noHeaders };
+    return { dispatch: opened.dispatch, stream: this.metered(opened.stream, opened.dispatch, admitted, context, metering), metering };
+  }
+
+  async embed(
+    request: EmbeddingRequest,
+    context: CompletionContext,
+  ): Promise<DispatchInfo & { result: EmbeddingResult; metering: Metering }> {
+    const chatLike = { model: request.model, messages: [], stream: false } as unknown as ChatRequest;
+    const admitted = await this.admit(chatLike, context, embeddingCharacters(request));
+    try {
+      const dispatched = await this.deps.chat.embed(
+        { ...request, model: admitted.request.model },
+        { requestId: context.requestId, signal: context.signal },
+      );
+      dispatched.warnings.push(...admitted.warnings);
+      const costUsd = this.finish(admitted, context, dispatched, dispatched.result.usage, 'ok', 200, undefined, undefined);
+      return { ...dispatched, metering: { costUsd, headers: admitted.ticket?.headers ?? noHeaders } };
+    } catch (error) {
+      throw this.failed(admitted, context, error, undefined);
+    }
+  }
+
+  /** The routing plan (`POST /api/v1/route/explain`), with the same budget exclusions a real request would get (nothing is held). */
+  async explain(request: ChatRequest, route: RouteOptions): Promise<RoutePlan> {
+    return this.deps.chat.explain(request, route);
+  }
+
+  private callOptions(context: CompletionContext, admitted: Admitted) {
+    return {
+      requestId: context.requestId,
+      signal: context.signal,
+      route: admitted.route,
+      ...(admitted.reservation && admitted.reservation.excluded.size > 0 ? { excluded: admitted.reservation.excluded } : {}),
+    };
+  }
+
+  private async admit(request: ChatRequest, context: CompletionContext, characters?: number): Promise<Admitted> {
+    const startedAt = this.deps.clock.now();
+    const { principal } = context;
+    let route = context.route ?? {};
+    const warnings: string[] = [];
+    let effective = request;
+    const fail = (error: unknown): never => {
+      this.recordRefusal(effective, context, startedAt, error);
+      throw error;
+    };
+    const names = [request.model, ...(route.models ?? []), ...(route.circuit_breaker?.fallback_models ?? [])];
+    const refused = names.find((name) => !modelAllowed(principal.models, stripSuffix(name)));
+    if (refused !== undefined)
+      fail(
+        new GatewayError(
+          ErrorCode.permission,
+          `The key '${principal.name}' may not use model '${refused}' (it may use: ${(principal.models ?? []).join(', ')}).`,
+          { status: 403, param: 'model' },
+        ),
+      );
+
+    const promptChars = characters ?? promptCharacters(request);
+    const extraScopes: Parameters<RateLimiter['admit']>[0][number][] = [];
+    if (this.deps.rules && this.deps.rules.size > 0) {
+      const outcome = this.deps.rules.evaluate(this.facts(request, context, promptChars));
+      for (const error of outcome.errors) warnings.push(`cost rule ${error}`);
+      if (outcome.model && outcome.model !== request.model) {
+        warnings.push(`cost rule '${outcome.matched[0] ?? ''}' routed ${request.model} to ${outcome.model}`);
+        effective = { ...request, model: outcome.model };
+      }
+      if (outcome.preferProviders.length > 0)
+        route = {
+          ...route,
+          circuit_breaker: {
+            ...route.circuit_breaker,
+            preferred_providers: [...outcome.preferProviders, ...(route.circuit_breaker?.preferred_providers ?? [])],
+          },
+        };
+      extraScopes.push(...outcome.rateLimits);
+      if (outcome.batch)
+        await this.deps.batcher.wait(outcome.batch.rule, outcome.batch.delayMs, outcome.batch.maxBatchSize, context.signal);
+    }
+
+    const scopes = [
+      ...(principal.keyId !== null ? [{ scope: `key:${principal.keyId}`, label: `key '${principal.name}'`, limits: principal }] : []),
+      ...extraScopes,
+      { scope: 'global', label: 'this gateway', limits: this.deps.usage.rateLimits },
+    ];
+    const limited = scopes.some(({ limits }) => limits.rpm !== undefined || limits.tpm !== undefined || limits.concurrency !== undefined);
+    let ticket: RateTicket | undefined;
+    if (limited) {
+      try {
+        ticket = this.deps.limiter.admit(scopes, Math.ceil(promptChars / 4) + (request.max_completion_tokens ?? request.max_tokens ?? 0));
+      } catch (error) {
+        fail(error);
+      }
+    }
+
+    let reservation: Reservation | undefined;
+    const keyBudget =
+      principal.budget && principal.keyId !== null ? keyBudgetRecord(principal.keyId, principal.name, principal.budget) : undefined;
+    if (this.deps.budgets.hasBudgets(principal, keyBudget)) {
+      try {
+        reservation = await this.deps.budgets.reserve(principal, keyBudget, this.budgetCandidates(effective, route, promptChars));
+      } catch (error) {
+        ticket?.release(0);
+        fail(error);
+      }
+      warnings.push(...(reservation as Reservation).warnings);
+      if ((reservation as Reservation).preferCheaper)
+        route = { ...route, circuit_breaker: { ...route.circuit_breaker, routing_strategy: 'cost_optimized' } };
+    }
+    return { request: effective, route, ticket, reservation, warnings, startedAt };
+  }
+
+  private budgetCandidates(request: ChatRequest, route: RouteOptions, promptChars: number): BudgetCandidate[] {
+    const candidates: BudgetCandidate[] = [];
+    for (const name of [request.model, ...(route.models ?? []), ...(route.circuit_breaker?.fallback_models ?? [])]) {
+      let deployments: Deployment[];
+      try {
+        deployments = this.deps.catalog.resolve(stripSuffix(name)).deployments;
+      } catch {
+        continue; // the router will answer the unknown name with its own 404
+      }
+      for (const deployment of deployments) {
+        const maxOutput =
+          request.max_completion_tokens ?? request.max_tokens ?? deployment.model.maxOutputTokens ?? defaultWorstCaseOutputTokens;
+        candidates.push({
+          provider: deployment.provider,
+          model: deployment.model.id,
+          outputPrice: deployment.model.pricing.output,
+          worstCaseUsd: worstCaseCost(deployment.model.pricing, promptChars, maxOutput),
+        });
+      }
+    }
+    return candidates;
+  }
+
+  private facts(request: ChatRequest, context: CompletionContext, promptChars: number): CostFacts {
+    const today = this.deps.spend.today();
+    const metadata = isStringRecord(request['metadata']) ? request['metadata'] : {};
+    const complexity = (context.route?.circuit_breaker as { complexity?: unknown } | undefined)?.complexity;
+    const tokens = Math.ceil(promptChars / 4);
+    return {
+      token_count: tokens,
+      request_size: tokens,
+      model: request.model,
+      max_tokens: request.max_completion_tokens ?? request.max_tokens ?? 0,
+      stream: request.stream === true,
+      environment: context.attribution?.environment ?? this.deps.usage.environment ?? '',
+      cost_today: today.total,
+      key_cost_today: today.key(context.principal.keyId),
+      model_cost_today: today.model(stripSuffix(request.model)),
+      user: context.principal.user ?? '',
+      team: context.principal.team ?? '',
+      project: context.principal.project ?? '',
+      key: context.principal.keyId ?? '',
+      tags: context.attribution?.tags ?? [],
+      task_type: context.route?.circuit_breaker?.task_type ?? '',
+      complexity: typeof complexity === 'string' ? complexity : (metadata['complexity'] ?? ''),
+      metadata,
+    };
+  }
+
+  private async *metered(
+    stream: AsyncIterable<StreamPart>,
+    dispatch: StreamDispatch,
+    admitted: Admitted,
+    context: CompletionContext,
+    metering: Metering,
+  ): AsyncGenerator<StreamPart> {
+    let usage: Usage | undefined;
+    let ttftMs: number | undefined;
+    let outcome: 'ok' | 'error' | 'client_closed' = 'client_closed';
+    let failure: unknown;
+    try {
+      for await (const part of stream) {
+        if (ttftMs === undefined && isContentPart(part)) ttftMs = this.deps.clock.now() - admitted.startedAt;
+        if (part.type === 'usage') {
+          usage = part.usage;
+          const pricing = dispatch.deployment?.model.pricing;
+          const costUsd = pricing ? costOf(pricing, part.usage) : undefined;
+          metering.costUsd = costUsd;
+          yield costUsd === undefined ? part : { ...part, costUsd };
+          continue;
+        }
+        yield part;
+      }
+      outcome = 'ok';
+    } catch (error) {
+      failure = error;
+      outcome = context.signal.aborted ? 'client_closed' : 'error';
+      throw error;
+    } finally {
+      // Runs before the caller writes the stream's last bytes: the record is journaled before the client sees the end.
+      if (outcome === 'ok') this.finish(admitted, context, dispatch, usage, 'ok', 200, undefined, ttftMs);
+      else {
+        const status = failure instanceof GatewayError ? failure.status : outcome === 'client_closed' ? 499 : 500;
+        const code = failure instanceof GatewayError ? failure.code : outcome === 'client_closed' ? 'client_closed' : ErrorCode.internal;
+        this.finish(admitted, context, dispatch, usage, outcome, status, code, ttftMs);
+      }
+    }
+  }
+
+  /** Writes the ledger record, settles the budget, books tokens; returns the cost. Never throws. */
+  private finish(
+    admitted: Admitted,
+    context: CompletionContext,
+    dispatch: Omit<StreamDispatch, 'deployment'> & { deployment: Deployment | undefined },
+    usage: Usage | undefined,
+    status: UsageRecord['status'],
+    httpStatus: number,
+    errorCode: string | undefined,
+    ttftMs: number | undefined,
+  ): number | undefined {
+    const deployment = dispatch.deployment;
+    const costUsd = deployment && usage ? costOf(deployment.model.pricing, usage) : status === 'ok' ? undefined : 0;
+    const now = this.deps.clock.now();
+    const record = this.record(admitted.request, context, admitted.startedAt, now, {
+      deployment,
+      usage,
+      costUsd: costUsd ?? null,
+      status,
+      httpStatus,
+      errorCode: errorCode ?? null,
+      attempts: dispatch.attempts,
+      ttftMs: ttftMs ?? null,
+    });
+    try {
+      this.deps.ledger.record(record);
+    } catch (error) {
+      this.deps.logger.error('usage ledger: cannot journal a record', { requestId: context.requestId, error: String(error) });
+    }
+    const tokens = (usage?.promptTokens ?? 0) + (usage?.completionTokens ?? 0);
+    admitted.ticket?.release(tokens);
+    if (costUsd) this.deps.spend.add(costUsd, context.principal.keyId, deployment?.model.id ?? null);
+    if (admitted.reservation) {
+      const served = deployment ? { provider: deployment.provider, model: deployment.model.id } : undefined;
+      admitted.reservation
+        .settle(served, costUsd ?? 0)
+        .catch((error: unknown) =>
+          this.deps.logger.error('budget settlement failed', { requestId: context.requestId, error: String(error) }),
+        );
+    }
+    this.deps.onFinished?.(record, {
+      overheadMs: status === 'ok' ? Math.max(0, now - admitted.startedAt - dispatch.upstreamMs) : undefined,
+    });
+    return costUsd;
+  }
+
+  private failed(admitted: Admitted, context: CompletionContext, error: unknown, ttftMs: number | undefined): unknown {
+    const dispatch = { deployment: undefined, attempts: 0, attemptLog: [], warnings: [], upstreamMs: 0 };
+    const status = error instanceof GatewayError ? error.status : 500;
+    const code = error instanceof GatewayError ? error.code : ErrorCode.internal;
+    const outcome = context.signal.aborted ? 'client_closed' : 'error';
+    this.finish(admitted, context, { ...dispatch, attempts: attemptsOf(error) }, undefined, outcome, status, code, ttftMs);
+    if (error instanceof GatewayError && admitted.ticket) Object.assign(error.headers, admitted.ticket.headers, error.headers);
+    return error;
+  }
+
+  /** A request refused before dispatch (scope, rate limit, budget): recorded, nothing to settle. */
+  private recordRefusal(request: ChatRequest, context: CompletionContext, startedAt: number, error: unknown): void {
+    const record = this.record(request, context, startedAt, this.deps.clock.now(), {
+      deployment: undefined,
+      usage: undefined,
+      costUsd: 0,
+      status: 'error',
+      httpStatus: error instanceof GatewayError ? error.status : 500,
+      errorCode: error instanceof GatewayError ? error.code : ErrorCode.internal,
+      attempts: 0,
+      ttftMs: null,
+    });
+    try {
+      this.deps.ledger.record(record);
+    } catch (journalError) {
+      this.deps.logger.error('usage ledger: cannot journal a record', { requestId: context.requestId, error: String(journalError) });
+    }
+    this.deps.onFinished?.(record, { overheadMs: undefined });
+  }
+
+  private record(
+    request: ChatRequest,
+    context: CompletionContext,
+    startedAt: number,
+    now: number,
+    outcome: {
+      deployment: Deployment | undefined;
+      usage: Usage | undefined;
+      costUsd: number | null;
+      status: UsageRecord['status'];
+      httpStatus: number;
+      errorCode: string | null;
+      attempts: number;
+      ttftMs: number | null;
+    },
+  ): UsageRecord {
+    const { principal, attribution } = context;
+    const { deployment, usage } = outcome;
+    return {
+      id: randomUUID(),
+      at: startedAt,
+      requestId: context.requestId,
+      endpoint: context.endpoint,
+      keyId: principal.keyId,
+      userId: principal.user,
+      teamId: principal.team,
+      projectId: principal.project,
+      workflowId: attribution?.workflowId ?? null,
+      instanceId: attribution?.instanceId ?? null,
+      transitionId: attribution?.transitionId ?? null,
+      agentId: attribution?.agentId ?? null,
+      provider: deployment?.provider ?? null,
+      requestedModel: request.model,
+      model: deployment?.model.id ?? null,
+      deployment: deployment?.upstreamModel ?? null,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      cachedTokens: usage?.cachedTokens ?? 0,
+      cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
+      reasoningTokens: usage?.reasoningTokens ?? 0,
+      costUsd: outcome.costUsd,
+      latencyMs: now - startedAt,
+      ttftMs: outcome.ttftMs,
+      status: outcome.status,
+      httpStatus: outcome.httpStatus,
+      errorCode: outcome.errorCode,
+      attempts: outcome.attempts,
+      stream: request.stream === true,
+      tags: attribution?.tags ?? [],
+    };
+  }
+}
+
+function stripSuffix(model: string): string {
+  return model.endsWith(':floor') ? model.slice(0, -6) : model.endsWith(':nitro') ? model.slice(0, -6) : model;
+}
+
+function embeddingCharacters(request: EmbeddingRequest): number {
+  const input = request.input;
+  if (typeof input === 'string') return input.length;
+  let total = 0;
+  for (const item of input) total += typeof item === 'string' ? item.length : Array.isArray(item) ? item.length : 1;
+  return total;
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((entry) => typeof entry === 'string')
+  );
+}
+
+function attemptsOf(error: unknown): number {
+  const attempts = (error as { attempts?: unknown } | null)?.attempts;
+  return typeof attempts === 'number' ? attempts : 0;
+}

@@ -1,0 +1,132 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+/**
+ * Schema migrations for both SQL backends, applied in order by Kysely's migrator (which records them in
+ * `kysely_migration` and locks so two replicas cannot migrate at once). Add new ones at the end; never
+ * edit one that has shipped. Types are chosen to mean the same in SQLite and PostgreSQL.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_discovered_models': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('discovered_models')
+        .ifNotExists()
+        .addColumn('provider', 'text', (column) => column.primaryKey())
+        .addColumn('models', 'text', (column) => column.notNull())
+        .addColumn('discovered_at', 'bigint', (column) => column.notNull())
+        .execute();
+    },
+  },
+  '0002_keys_usage_budgets': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('gateway_keys')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('hash', 'text', (column) => column.notNull().unique())
+        .addColumn('prefix', 'text', (column) => column.notNull())
+        .addColumn('owner_user', 'text')
+        .addColumn('owner_team', 'text')
+        .addColumn('owner_project', 'text')
+        .addColumn('scopes', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('provider_keys')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('provider', 'text', (column) => column.notNull())
+        .addColumn('label', 'text', (column) => column.notNull())
+        .addColumn('ciphertext', 'text', (column) => column.notNull())
+        .addColumn('iv', 'text', (column) => column.notNull())
+        .addColumn('tag', 'text', (column) => column.notNull())
+        .addColumn('master_fingerprint', 'text', (column) => column.notNull())
+        .addColumn('fingerprint', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('usage_records')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('at', 'bigint', (column) => column.notNull())
+        .addColumn('request_id', 'text', (column) => column.notNull())
+        .addColumn('endpoint', 'text', (column) => column.notNull())
+        .addColumn('key_id', 'text')
+        .addColumn('user_id', 'text')
+        .addColumn('team_id', 'text')
+        .addColumn('project_id', 'text')
+        .addColumn('workflow_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('transition_id', 'text')
+        .addColumn('agent_id', 'text')
+        .addColumn('provider', 'text')
+        .addColumn('requested_model', 'text', (column) => column.notNull())
+        .addColumn('model', 'text')
+        .addColumn('deployment', 'text')
+        .addColumn('prompt_tokens', 'integer', (column) => column.notNull())
+        .addColumn('completion_tokens', 'integer', (column) => column.notNull())
+        .addColumn('cached_tokens', 'integer', (column) => column.notNull())
+        .addColumn('cache_write_tokens', 'integer', (column) => column.notNull())
+        .addColumn('reasoning_tokens', 'integer', (column) => column.notNull())
+        .addColumn('cost_usd', 'double precision')
+        .addColumn('latency_ms', 'double precision', (column) => column.notNull())
+        .addColumn('ttft_ms', 'double precision')
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('http_status', 'integer', (column) => column.notNull())
+        .addColumn('error_code', 'text')
+        .addColumn('attempts', 'integer', (column) => column.notNull())
+        .addColumn('stream', 'integer', (column) => column.notNull())
+        .addColumn('tags', 'text', (column) => column.notNull())
+        .execute();
+      for (const columns of [['at'], ['key_id', 'at'], ['user_id', 'at'], ['project_id', 'at'], ['workflow_id', 'at']]) {
+        await db.schema
+          .createIndex(`usage_records_${columns.join('_')}`)
+          .on('usage_records')
+          .columns(columns)
+          .execute();
+      }
+      await db.schema
+        .createTable('budgets')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('name', 'text', (column) => column.notNull().unique())
+        .addColumn('scope_type', 'text', (column) => column.notNull())
+        .addColumn('scope_value', 'text')
+        .addColumn('period', 'text', (column) => column.notNull())
+        .addColumn('limit_usd', 'double precision', (column) => column.notNull())
+        .addColumn('alerts', 'text', (column) => column.notNull())
+        .addColumn('source', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('budget_spend')
+        .addColumn('budget_id', 'text', (column) => column.notNull())
+        .addColumn('period_start', 'bigint', (column) => column.notNull())
+        .addColumn('spent_usd', 'double precision', (column) => column.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('budget_spend_pk', ['budget_id', 'period_start'])
+        .execute();
+      await db.schema
+        .createTable('budget_holds')
+        .addColumn('id', 'text', (column) => column.notNull())
+        .addColumn('budget_id', 'text', (column) => column.notNull())
+        .addColumn('period_start', 'bigint', (column) => column.notNull())
+        .addColumn('amount_usd', 'double precision', (column) => column.notNull())
+        .addColumn('expires_at', 'bigint', (column) => column.notNull())
+        .addPrimaryKeyConstraint('budget_holds_pk', ['id', 'budget_id'])
+        .execute();
+      await db.schema.createIndex('budget_holds_budget').on('budget_holds').columns(['budget_id', 'period_start']).execute();
+      await db.schema
+        .createTable('budget_alerts')
+        .addColumn('budget_id', 'text', (column) => column.notNull())
+        .addColumn('period_start', 'bigint', (column) => column.notNull())
+        .addColumn('threshold', 'double precision', (column) => column.notNull())
+        .addColumn('fired_at', 'bigint', (column) => column.notNull())
+        .addPrimaryKeyConstraint('budget_alerts_pk', ['budget_id', 'period_start', 'threshold'])
+        .execute();
+    },
+  },
+};
+
+export const sqlMigrations: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

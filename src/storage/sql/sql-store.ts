@@ -1,0 +1,74 @@
+import { Migrator } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { ModelInfo } from '../../core/models.js';
+import type { ModelCacheRepository, Store, StoreBackend } from '../store.js';
+import { SqlBudgetRepository } from './sql-budget-repository.js';
+import { SqlGatewayKeyRepository, SqlProviderKeyRepository } from './sql-key-repository.js';
+import { sqlMigrations } from './sql-migrations.js';
+import type { SqlSchema } from './sql-schema.js';
+import { SqlUsageRepository } from './sql-usage-repository.js';
+
+/**
+ * The repositories both SQL backends share, over one Kysely instance. The backend folders (`sqlite/`,
+ * `postgres/`) only build the Kysely dialect and call `open()`; everything else is here, so the two
+ * cannot drift (docs/adr/0006-sql-query-builder.md).
+ */
+export class SqlStore implements Store {
+  readonly modelCache: ModelCacheRepository;
+  readonly gatewayKeys: SqlGatewayKeyRepository;
+  readonly providerKeys: SqlProviderKeyRepository;
+  readonly usage: SqlUsageRepository;
+  readonly budgets: SqlBudgetRepository;
+
+  protected constructor(
+    readonly backend: StoreBackend,
+    protected readonly db: Kysely<SqlSchema>,
+  ) {
+    const dialect = backend === 'postgres' ? 'postgres' : 'sqlite';
+    this.modelCache = new SqlModelCache(db);
+    this.gatewayKeys = new SqlGatewayKeyRepository(db);
+    this.providerKeys = new SqlProviderKeyRepository(db);
+    this.usage = new SqlUsageRepository(db);
+    this.budgets = new SqlBudgetRepository(db, dialect);
+  }
+
+  /**
+   * Applies pending migrations; throws with the failing migration's name and error. `schema` names the
+   * PostgreSQL schema of Kysely's bookkeeping tables when it is not the default one.
+   */
+  protected async migrate(schema?: string): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: sqlMigrations, ...(schema ? { migrationTableSchema: schema } : {}) });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('discovered_models').select('provider').limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+class SqlModelCache implements ModelCacheRepository {
+  constructor(private readonly db: Kysely<SqlSchema>) {}
+
+  async save(provider: string, models: readonly ModelInfo[], at: number): Promise<void> {
+    const row = { provider, models: JSON.stringify(models), discovered_at: at };
+    await this.db
+      .insertInto('discovered_models')
+      .values(row)
+      .onConflict((conflict) => conflict.column('provider').doUpdateSet({ models: row.models, discovered_at: row.discovered_at }))
+      .execute();
+  }
+
+  async load(provider: string): Promise<{ models: ModelInfo[]; at: number } | undefined> {
+    const row = await this.db.selectFrom('discovered_models').selectAll().where('provider', '=', provider).executeTakeFirst();
+    if (!row) return undefined;
+    return { models: JSON.parse(row.models) as ModelInfo[], at: Number(row.discovered_at) };
+  }
+}
