@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { version } from './app/container.js';
 import { configCheck } from './cli/config-check.js';
+import { registerKeyCommands } from './cli/keys.js';
 import { serve } from './cli/serve.js';
 import { loadConfig } from './config/load-config.js';
 import { ConfigError } from './core/errors.js';
@@ -31,5 +32,7 @@ program
   .action(() => {
     process.exitCode = configCheck();
   });
+
+registerKeyCommands(program);
 
 await program.parseAsync(process.argv);

@@ -18,12 +18,16 @@ export async function serve(config: GatewayConfig): Promise<void> {
       'no provider configured: set OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY, OLLAMA_BASE_URL, AZURE_OPENAI_* or CUSTOM_LLM_ENDPOINT, or add providers to the config file',
     );
   }
-  if (!config.access.adminKey) {
+  if (await container.authenticator.anonymousAllowed()) {
     const remote =
       isLoopback(config.server.host) || config.server.host === 'localhost'
         ? ''
         : ` (listening on ${config.server.host}: remote requests will be refused)`;
-    logger.warn(`no CB_ADMIN_KEY configured: accepting requests without a key, from loopback only${remote}`);
+    logger.warn(
+      `no CB_ADMIN_KEY and no gateway key configured: accepting requests without a key, from loopback only${remote}; create keys with \`circuit-breaker keys create\``,
+    );
+  } else if (!config.access.adminKey) {
+    logger.info('gateway keys are required; no CB_ADMIN_KEY is set, so the admin API is closed (set CB_ADMIN_KEY to manage keys over HTTP)');
   }
   let address: string;
   try {

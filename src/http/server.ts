@@ -9,7 +9,9 @@ import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerHealth } from './routes/health.js';
 import { registerModels } from './routes/models.js';
+import { registerAdminKeys } from './routes/admin-keys.js';
 import { registerRouting } from './routes/routing.js';
+import { registerUsage } from './routes/usage.js';
 
 /**
  * Builds the HTTP front door: Fastify (chosen by measurement, docs/adr/0001-http-framework.md) with the
@@ -59,5 +61,7 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerChatCompletions(app, container);
   registerEmbeddings(app, container);
   registerRouting(app, container);
+  registerAdminKeys(app, container);
+  registerUsage(app, container);
   return app;
 }
