@@ -24,7 +24,7 @@ import type { RateLimiter, RateTicket } from '../usage/rate-limiter.js';
 import type { RequestBatcher } from '../usage/request-batcher.js';
 import type { SpendTracker } from '../usage/spend-tracker.js';
 import type { UsageLedger } from '../usage/usage-ledger.js';
-import type { ChatService, DispatchInfo, StreamDispatch } from './chat-service.js';
+import type { AttemptRecord, ChatService, DispatchInfo, StreamDispatch } from './chat-service.js';
 
 /** Who is asking, through which door, for what: everything the metering needs beyond the request. */
 export interface CompletionContext {
@@ -43,8 +43,8 @@ export interface Metering {
   headers: Record<string, string>;
 }
 
-/** Called once per finished request (metrics). */
-export type FinishedListener = (record: UsageRecord, extra: { overheadMs: number | undefined }) => void;
+/** Called once per finished request (metrics): the ledger record, the gateway's own time, each upstream attempt. */
+export type FinishedListener = (record: UsageRecord, extra: { overheadMs: number; attempts: readonly AttemptRecord[] }) => void;
 
 export interface CompletionServiceDeps {
   chat: ChatService;
@@ -348,9 +348,9 @@ export class CompletionService {
           this.deps.logger.error('budget settlement failed', { requestId: context.requestId, error: String(error) }),
         );
     }
-    this.deps.onFinished?.(record, {
-      overheadMs: status === 'ok' ? Math.max(0, now - admitted.startedAt - dispatch.upstreamMs) : undefined,
-    });
+    // A stream's own time is what it took to reach its first content, less the wait on upstreams.
+    const ownMs = (record.stream && ttftMs !== undefined ? ttftMs : now - admitted.startedAt) - dispatch.upstreamMs;
+    this.deps.onFinished?.(record, { overheadMs: Math.max(0, ownMs), attempts: dispatch.attemptLog });
     return costUsd;
   }
 
@@ -381,7 +381,7 @@ export class CompletionService {
     } catch (journalError) {
       this.deps.logger.error('usage ledger: cannot journal a record', { requestId: context.requestId, error: String(journalError) });
     }
-    this.deps.onFinished?.(record, { overheadMs: undefined });
+    this.deps.onFinished?.(record, { overheadMs: record.latencyMs, attempts: [] });
   }
 
   private record(

@@ -11,6 +11,8 @@ import { Keyring, MasterKey } from '../auth/secret-box.js';
 import { BudgetService } from '../usage/budget-service.js';
 import type { BudgetNotifier } from '../usage/budget-service.js';
 import { formatUsd } from '../usage/cost.js';
+import { compileCostRules } from '../usage/cost-rules.js';
+import type { CostRuleEngine } from '../usage/cost-rule-types.js';
 import { RateLimiter } from '../usage/rate-limiter.js';
 import { RequestBatcher } from '../usage/request-batcher.js';
 import { SpendTracker } from '../usage/spend-tracker.js';
@@ -19,6 +21,11 @@ import { CompletionService } from './completion-service.js';
 import { GatewayKeyAdmin } from './gateway-key-admin.js';
 import { ProviderKeyAdmin } from './provider-key-admin.js';
 import { UsageReports } from './usage-reports.js';
+import { healthMetricSources } from './health-metric-sources.js';
+import { GatewayMetrics } from '../usage/gateway-metrics.js';
+import type { RequestSample } from '../usage/request-sample.js';
+import type { UsageRecord } from '../storage/usage-repository.js';
+import type { AttemptRecord } from './chat-service.js';
 import { createAdapter } from '../providers/registry.js';
 import { Catalog } from '../routing/catalog.js';
 import { HealthRegistry } from '../routing/health-registry.js';
@@ -58,6 +65,10 @@ export class AppContainer {
   readonly providerKeys: ProviderKeyAdmin;
   readonly budgets: BudgetService;
   readonly reports: UsageReports;
+  readonly metrics: GatewayMetrics;
+  /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
+  private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
+  private budgetTimer: NodeJS.Timeout | undefined;
   /** Masks every configured secret in text that leaves the process (errors, logs). */
   readonly redact: Redactor;
   private discoveryState: Readiness['discovery'];
@@ -72,6 +83,7 @@ export class AppContainer {
     redact: Redactor,
     readonly ledger: UsageLedger,
     keyring: Keyring | undefined,
+    rules: CostRuleEngine | undefined,
   ) {
     this.redact = redact;
     const providers = config.providers.map((provider) => ({ config: provider, adapter: createAdapter(provider) }));
@@ -100,6 +112,7 @@ export class AppContainer {
       budgetNotifier(config.usage.notifications.webhookUrl, logger),
     );
     this.reports = new UsageReports(store.usage, clock);
+    this.metrics = new GatewayMetrics({ providers: config.providers.map((provider) => provider.name) });
     this.spend = new SpendTracker(clock);
     this.completions = new CompletionService({
       chat: this.chat,
@@ -109,10 +122,16 @@ export class AppContainer {
       ledger,
       spend: this.spend,
       batcher: new RequestBatcher(),
-      rules: undefined,
+      rules,
       usage: config.usage,
       clock,
       logger,
+      onFinished: (record, extra) => this.metrics.requestFinished(requestSample(record, extra)),
+    });
+    this.metrics.setSources({
+      ...healthMetricSources(this.health),
+      ledgerQueueDepth: () => ledger.queueDepth,
+      budgets: () => this.budgetSnapshot,
     });
     this.touchTimer = setInterval(() => {
       const used = this.authenticator.takeUsed();
@@ -135,8 +154,18 @@ export class AppContainer {
     const keyring = keyringOf(config);
     const store = options.store ?? (await openStore(config));
     const ledger = await UsageLedger.open(store.usage, logger, { journalDir: join(config.dataDir, 'ledger') });
-    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring);
+    const compiledRules = compileCostRules(config.usage.costRules);
+    if ('issues' in compiledRules) {
+      await ledger.close();
+      if (!options.store) await store.close();
+      throw new ConfigError(`The cost rules are invalid:\n- ${compiledRules.issues.join('\n- ')}`, compiledRules.issues);
+    }
+    for (const warning of compiledRules.warnings) logger.warn(warning);
+    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine);
     await container.budgets.init();
+    await container.refreshBudgetSnapshot();
+    container.budgetTimer = setInterval(() => void container.refreshBudgetSnapshot(), 15_000);
+    container.budgetTimer.unref();
     await container.spend.seed(store.usage);
     await container.providerKeys.start();
     if (container.discovery.enabled) {
@@ -163,9 +192,22 @@ export class AppContainer {
     };
   }
 
+  private async refreshBudgetSnapshot(): Promise<void> {
+    try {
+      this.budgetSnapshot = (await this.budgets.status()).map((status) => ({
+        budget: status.budget.name,
+        limitUsd: status.budget.limitUsd,
+        remainingUsd: status.remainingUsd,
+      }));
+    } catch (error) {
+      this.logger.warn('cannot read budgets for metrics', { error: String(error) });
+    }
+  }
+
   /** Graceful end: flush the ledger and key touches, close pools and the store. */
   async close(): Promise<void> {
     clearInterval(this.touchTimer);
+    clearInterval(this.budgetTimer);
     this.providerKeys.stop();
     await this.ledger
       .close()
@@ -250,4 +292,32 @@ function configuredSecrets(config: GatewayConfig): string[] {
   if (config.access.adminKey) secrets.push(config.access.adminKey.reveal());
   if (config.access.masterKey) secrets.push(config.access.masterKey.reveal());
   return secrets;
+}
+
+/** A ledger record as the metrics see it. */
+function requestSample(record: UsageRecord, extra: { overheadMs: number; attempts: readonly AttemptRecord[] }): RequestSample {
+  const sample: RequestSample = {
+    endpoint: record.endpoint,
+    status: record.httpStatus,
+    stream: record.stream,
+    durationMs: record.latencyMs,
+    overheadMs: extra.overheadMs,
+    attempts: extra.attempts.map((attempt) => ({
+      provider: attempt.provider,
+      outcome: attempt.outcome === 'ok' ? 'ok' : (attempt.outcome.split(' ')[0] ?? 'other'),
+    })),
+    model: record.model ?? record.requestedModel,
+  };
+  if (record.provider !== null) sample.provider = record.provider;
+  if (record.errorCode !== null) sample.code = record.errorCode;
+  if (record.ttftMs !== null) sample.ttftMs = record.ttftMs;
+  if (record.status === 'ok' || record.promptTokens > 0)
+    sample.usage = {
+      prompt: record.promptTokens,
+      completion: record.completionTokens,
+      cached: record.cachedTokens,
+      reasoning: record.reasoningTokens,
+    };
+  if (record.costUsd !== null) sample.costUsd = record.costUsd;
+  return sample;
 }

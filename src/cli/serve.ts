@@ -27,7 +27,9 @@ export async function serve(config: GatewayConfig): Promise<void> {
       `no CB_ADMIN_KEY and no gateway key configured: accepting requests without a key, from loopback only${remote}; create keys with \`circuit-breaker keys create\``,
     );
   } else if (!config.access.adminKey) {
-    logger.info('gateway keys are required; no CB_ADMIN_KEY is set, so the admin API is closed (set CB_ADMIN_KEY to manage keys over HTTP)');
+    logger.info(
+      'gateway keys are required; no CB_ADMIN_KEY is set, so the admin API is closed (set CB_ADMIN_KEY to manage keys over HTTP)',
+    );
   }
   let address: string;
   try {

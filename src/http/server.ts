@@ -10,6 +10,7 @@ import { registerEmbeddings } from './routes/embeddings.js';
 import { registerHealth } from './routes/health.js';
 import { registerModels } from './routes/models.js';
 import { registerAdminKeys } from './routes/admin-keys.js';
+import { registerMetrics } from './routes/metrics.js';
 import { registerRouting } from './routes/routing.js';
 import { registerUsage } from './routes/usage.js';
 
@@ -63,5 +64,6 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerRouting(app, container);
   registerAdminKeys(app, container);
   registerUsage(app, container);
+  registerMetrics(app, container.metrics);
   return app;
 }

@@ -9,15 +9,15 @@ export interface MetricsPageSource {
 }
 
 /**
- * `GET /metrics`: the Prometheus text exposition (`text/plain; version=0.0.4`), never cached. It sits
- * behind the access guard like every route but `/health` and `/ready`: Prometheus sends the admin key
- * as a bearer token (deploy/prometheus/prometheus.yml), or scrapes over loopback when no key is set.
+ * `GET /metrics`: the Prometheus text exposition (`text/plain; version=0.0.4`), never cached. It needs
+ * the admin key (Prometheus sends it as a bearer token, deploy/prometheus/prometheus.yml), or no key
+ * over loopback when none is configured; `metrics.public: true` in the config file opens it.
  *
  * @example
  * registerMetrics(app, container.metrics);
  */
 export function registerMetrics(app: FastifyInstance, metrics: MetricsPageSource): void {
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { access: 'metrics' } }, async (_request, reply) => {
     const page = await metrics.render();
     return reply.type(page.contentType).header('cache-control', 'no-store').send(page.body);
   });
