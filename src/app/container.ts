@@ -227,7 +227,7 @@ export async function openStore(config: GatewayConfig): Promise<Store> {
     case 'postgres': {
       if (!config.storage.databaseUrl) throw new ConfigError('STORAGE_BACKEND=postgres needs DATABASE_URL=postgres://user@host:5432/db.');
       try {
-        return await PostgresStore.open(config.storage.databaseUrl);
+        return await PostgresStore.open(config.storage.databaseUrl, config.storage.schema ? { schema: config.storage.schema } : {});
       } catch (error) {
         throw new ConfigError(
           `Cannot open the PostgreSQL database at ${redactUrl(config.storage.databaseUrl)}: ${error instanceof Error ? error.message : String(error)}`,

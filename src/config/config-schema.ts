@@ -90,6 +90,11 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       backend: z.enum(['sqlite', 'postgres', 'nats']).optional(),
       database_url: z.string().min(1).optional(),
+      /** PostgreSQL schema for the gateway's tables (created when missing); default: the connection's search_path. */
+      schema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lowercase SQL identifier')
+        .optional(),
       nats_url: z.string().min(1).optional(),
     })
     .optional(),

@@ -13,7 +13,7 @@ export interface GatewayConfig {
     keepAliveIntervalMs: number;
   };
   dataDir: string;
-  storage: { backend: 'sqlite' | 'postgres' | 'nats'; databaseUrl?: string; natsUrl?: string };
+  storage: { backend: 'sqlite' | 'postgres' | 'nats'; databaseUrl?: string; natsUrl?: string; schema?: string };
   providers: ProviderConfig[];
   /** Model aliases and virtual models from the config file's `models:` section. */
   aliases: Record<string, AliasConfig>;

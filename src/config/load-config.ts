@@ -67,6 +67,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const port = intFromEnv(env, 'PORT', issues) ?? parsed.server?.port ?? 4000;
   const bodyLimit = intFromEnv(env, 'CB_BODY_LIMIT', issues) ?? parsed.server?.body_limit ?? 4 * 1024 * 1024;
   const storageBackend = env['STORAGE_BACKEND'] ?? parsed.storage?.backend ?? (env['DATABASE_URL'] ? 'postgres' : 'sqlite');
+  const schemaName = env['CB_DATABASE_SCHEMA'];
+  if (schemaName !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schemaName))
+    issues.push(`CB_DATABASE_SCHEMA: expected a lowercase SQL identifier, got '${schemaName}'`);
   if (!['sqlite', 'postgres', 'nats'].includes(storageBackend)) {
     issues.push(`STORAGE_BACKEND: expected sqlite, postgres or nats, got '${storageBackend}'`);
   }
@@ -105,6 +108,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (databaseUrl) storage.databaseUrl = databaseUrl;
   const natsUrl = env['NATS_URL'] ?? parsed.storage?.nats_url;
   if (natsUrl) storage.natsUrl = natsUrl;
+  const schema = env['CB_DATABASE_SCHEMA'] ?? parsed.storage?.schema;
+  if (schema) storage.schema = schema;
   return {
     server: {
       host: env['HOST'] ?? parsed.server?.host ?? '127.0.0.1',

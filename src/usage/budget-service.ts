@@ -44,6 +44,9 @@ export type BudgetNotifier = (event: { budget: BudgetRecord; threshold: number; 
 
 /** How long a reservation holds budget if its request never settles (the process died). */
 const holdTtlMs = 30 * 60_000;
+/** What an unpriced candidate holds: nothing to speak of, but a spent budget refuses it. */
+const unpricedProbeUsd = 1e-9;
+const unpricedWarning = 'the price of a candidate model is unknown, so its cost is not held against budgets (configure its price)';
 /** How often each replica re-reads budget definitions others may have changed. */
 const refreshMs = 10_000;
 
@@ -56,8 +59,8 @@ const refreshMs = 10_000;
  * budget that covers it, atomically in the store, so parallel requests — on one replica or several —
  * cannot overshoot a limit by more than one request's worst case. A spent budget takes the candidates it
  * covers out of the route instead of refusing the request while others remain (another model's, or a
- * free local one). Free models are never blocked by cost, and requests whose price is unknown hold
- * nothing (a warning says so). An exhausted budget answers 402 with its name and when it resets.
+ * free local one). Free models are never blocked by cost; a model whose price is unknown holds nothing
+ * (a warning says so) but is refused like the others once a budget covering it is spent. An exhausted budget answers 402 with its name and when it resets.
  */
 export class BudgetService {
   private definitions: BudgetRecord[] = [];
@@ -146,9 +149,10 @@ export class BudgetService {
     let taken: BudgetRecord[] = [];
     for (;;) {
       const applicable = budgets.filter((budget) => remaining.some((candidate) => coversCandidate(budget, candidate)));
-      const amount = Math.max(0, ...remaining.map((candidate) => candidate.worstCaseUsd ?? 0));
-      if (remaining.some((candidate) => candidate.worstCaseUsd === undefined) && applicable.length > 0)
-        warnings.push('the price of a candidate model is unknown, so its cost is not held against budgets');
+      const unpriced = remaining.some((candidate) => candidate.worstCaseUsd === undefined);
+      // An unpriced candidate holds nothing, but still needs room left: a spent budget stops it too.
+      const amount = Math.max(unpriced ? unpricedProbeUsd : 0, ...remaining.map((candidate) => candidate.worstCaseUsd ?? 0));
+      if (unpriced && applicable.length > 0 && !warnings.includes(unpricedWarning)) warnings.push(unpricedWarning);
       if (amount === 0) {
         // Nothing here costs anything (or its price is unknown): free models are never blocked by cost.
         taken = applicable;
@@ -169,7 +173,7 @@ export class BudgetService {
       const budget = applicable.find((entry) => entry.id === result.exceeded) as BudgetRecord;
       const usage = result.usage[budget.id] ?? { spentUsd: 0, reservedUsd: 0 };
       // Candidates this budget does not cover (another model's), or that cost nothing, may still serve.
-      const blocked = remaining.filter((candidate) => coversCandidate(budget, candidate) && (candidate.worstCaseUsd ?? 0) > 0);
+      const blocked = remaining.filter((candidate) => coversCandidate(budget, candidate) && candidate.worstCaseUsd !== 0);
       if (blocked.length < remaining.length) {
         for (const candidate of blocked) excluded.set(`${candidate.provider}/${candidate.model}`, `budget '${budget.name}' is exhausted`);
         remaining = remaining.filter((candidate) => !blocked.includes(candidate));

@@ -110,7 +110,9 @@ export class UsageLedger {
       this.current.fd = undefined;
       this.current = undefined;
     }
-    while (this.segments.length > 0) {
+    // Only closed segments: records that arrive while a batch is being written go to a new segment,
+    // which the next flush takes (flushing it now would drop what is appended to it meanwhile).
+    while (this.segments.length > 0 && this.segments[0] !== this.current) {
       const segment = this.segments[0] as Segment;
       const records = segment.records ?? readJournal(segment.file);
       try {
