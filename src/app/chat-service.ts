@@ -72,6 +72,8 @@ export class ChatService {
     /** Called when a model name is unknown; resolves true if it refreshed the catalog (then planning is retried). */
     private readonly refreshCatalog: () => Promise<boolean> = async () => false,
     private readonly sleep: Sleep = realSleep,
+    /** The jitter source of the backoff (0 ≤ x < 1), injectable so tests are deterministic. */
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** The plan for a request, without sending anything (`POST /api/v1/route/explain`). */
@@ -84,7 +86,9 @@ export class ChatService {
     const dispatch: StreamDispatch = { deployment: undefined, attempts: 0, attemptLog: [], warnings: [...plan.warnings], upstreamMs: 0 };
     const result = await this.execute(request, options, plan, dispatch, false, (deployment, context) =>
       deployment.adapter.chat({ ...context, request }),
-    );
+    ).catch((error: unknown) => {
+      throw remember(error, dispatch);
+    });
     dispatch.warnings.push(...result.warnings);
     return { ...(dispatch as DispatchInfo), result };
   }
@@ -108,6 +112,8 @@ export class ChatService {
     const opened = await this.execute(request, options, plan, dispatch, true, async (deployment, context) => {
       const upstream = await deployment.adapter.stream({ ...context, request });
       return peekFirstContent(upstream);
+    }).catch((error: unknown) => {
+      throw remember(error, dispatch);
     });
     dispatch.warnings.push(...opened.upstream.warnings);
     const deployment = opened.deployment;
@@ -165,17 +171,25 @@ export class ChatService {
         dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: 'ok' });
         dispatch.warnings.push(...result.warnings);
         return { ...(dispatch as DispatchInfo), result };
-      } catch (error) {
+      } catch (caught) {
         dispatch.upstreamMs += this.clock.now() - sent;
-        if (options.signal.aborted || !(error instanceof GatewayError) || !error.isRetryable) throw error;
+        if (options.signal.aborted || !(caught instanceof GatewayError)) {
+          circuit.cancel();
+          throw remember(caught, dispatch);
+        }
+        const error = withDelay(caught, this.clock.now());
         dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: describe(error) });
+        if (!error.isRetryable) {
+          circuit.cancel();
+          throw remember(error, dispatch);
+        }
         lastError = error;
         if (error.code === ErrorCode.upstreamRateLimited)
           this.health.keys(deployment.provider).rateLimited(key.index, error.retryAfterMs ?? this.health.policy.rateLimitCooldownMs);
         else circuit.failure(describe(error), error.retryAfterMs);
       }
     }
-    throw exhausted(dispatch, lastError, undefined);
+    throw remember(exhausted(dispatch, lastError, undefined), dispatch);
   }
 
   private async plan(request: ChatRequest, route: RouteOptions, streaming: boolean): Promise<RoutePlan> {
@@ -238,16 +252,25 @@ export class ChatService {
           dispatch.upstreamMs += elapsed;
           dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: 'ok' });
           return Object.assign(result as object, { deployment }) as T & { deployment: Deployment };
-        } catch (error) {
+        } catch (caught) {
           dispatch.upstreamMs += this.clock.now() - sent;
-          if (options.signal.aborted || !(error instanceof GatewayError)) throw error;
+          // Outcomes that say nothing about the deployment's health end a half-open probe without a verdict.
+          if (options.signal.aborted || !(caught instanceof GatewayError)) {
+            circuit.cancel();
+            throw caught;
+          }
+          const error = withDelay(caught, this.clock.now());
           dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: describe(error) });
           lastError = error;
           if (error.code === ErrorCode.contextLengthExceeded) {
+            circuit.cancel();
             contextFloor = Math.max(contextFloor, deployment.model.contextLength ?? Number.POSITIVE_INFINITY);
             continue;
           }
-          if (!error.isRetryable) throw error;
+          if (!error.isRetryable) {
+            circuit.cancel();
+            throw error;
+          }
           if (error.code === ErrorCode.upstreamRateLimited)
             this.health.keys(deployment.provider).rateLimited(key.index, error.retryAfterMs ?? this.health.policy.rateLimitCooldownMs);
           else circuit.failure(describe(error), error.retryAfterMs);
@@ -258,7 +281,7 @@ export class ChatService {
       if (dispatch.attempts >= this.routing.maxAttempts || !plan.fallbacks) throw exhausted(dispatch, lastError, undefined);
       const nextPlan = this.router.plan(request, options.route ?? {}, streaming);
       const earliest = Math.min(...nextPlan.rejected.flatMap((entry) => (entry.availableAt === undefined ? [] : [entry.availableAt])));
-      const backoff = Math.min(100 * 2 ** round, 1_000) * (0.5 + Math.random() / 2);
+      const backoff = Math.min(100 * 2 ** round, 1_000) * (0.5 + this.random() / 2);
       const wait = nextPlan.candidates.length > 0 ? backoff : Math.max(backoff, earliest - this.clock.now());
       // The budget bounds time spent waiting between rounds; attempts themselves are bounded by maxAttempts.
       if (!Number.isFinite(wait) || slept + wait > this.routing.maxWaitMs)
@@ -287,6 +310,36 @@ async function peekFirstContent(
     await iterator.return?.();
     throw error;
   }
+}
+
+const dispatchByError = new WeakMap<object, StreamDispatch>();
+
+/**
+ * The attempts a `ChatService` call made before it threw `error` (for `x-cb-attempts` and
+ * `x-cb-attempt-errors` on error answers); undefined for errors not thrown by a routed call.
+ */
+export function dispatchOf(error: unknown): StreamDispatch | undefined {
+  return typeof error === 'object' && error !== null ? dispatchByError.get(error) : undefined;
+}
+
+function remember(error: unknown, dispatch: StreamDispatch): unknown {
+  if (typeof error === 'object' && error !== null && !dispatchByError.has(error)) dispatchByError.set(error, dispatch);
+  return error;
+}
+
+/** An HTTP-date `Retry-After` becomes a delay from the injected clock's now (cooldowns, then the client's header). */
+function withDelay(error: GatewayError, now: number): GatewayError {
+  if (!(error instanceof ProviderError) || error.retryAt === undefined || error.retryAfterMs !== undefined) return error;
+  return new ProviderError(error.code, error.message, {
+    status: error.status,
+    ...(error.param === undefined ? {} : { param: error.param }),
+    isRetryable: error.isRetryable,
+    cause: error,
+    retryAfterMs: Math.max(0, error.retryAt - now),
+    provider: error.provider,
+    ...(error.upstreamStatus === undefined ? {} : { upstreamStatus: error.upstreamStatus }),
+    ...(error.upstreamMessage === undefined ? {} : { upstreamMessage: error.upstreamMessage }),
+  });
 }
 
 function describe(error: GatewayError): string {
