@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dispatchOf } from '../../app/chat-service.js';
 import type { AppContainer } from '../../app/container.js';
 import type { ChatRequest } from '../../core/chat.js';
 import { newCompletionId } from '../../core/ids.js';
@@ -22,7 +23,14 @@ export function registerChatCompletions(app: FastifyInstance, container: AppCont
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const dispatched = await container.chat.complete(chat, { requestId: request.id, signal: abort.signal, route });
+    const dispatched = await container.chat
+      .complete(chat, { requestId: request.id, signal: abort.signal, route })
+      .catch((error: unknown) => {
+        // An error answer says what was tried too; the error mapper adds its status, body and Retry-After.
+        const tried = dispatchOf(error);
+        if (tried) reply.headers(dispatchHeaders(tried, undefined, started));
+        throw error;
+      });
     const { result } = dispatched;
     reply.headers(dispatchHeaders(dispatched, result.response.model, started));
     reply.header('content-type', 'application/json; charset=utf-8');
@@ -56,6 +64,7 @@ async function streamCompletion(
       stream,
       encoder,
       headers: () => ({ ...dispatchHeaders(dispatch, undefined, started), 'x-request-id': request.id }),
+      pendingHeaders: () => ({ 'x-cb-provider': 'pending', 'x-request-id': request.id }),
       keepAliveIntervalMs: container.config.server.keepAliveIntervalMs,
       abort,
       requestId: request.id,

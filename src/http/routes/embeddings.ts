@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dispatchOf } from '../../app/chat-service.js';
 import type { AppContainer } from '../../app/container.js';
 import type { EmbeddingRequest } from '../../core/embeddings.js';
 import { embeddingRequestSchema } from '../schemas/embedding-request-schema.js';
@@ -14,7 +15,11 @@ export function registerEmbeddings(app: FastifyInstance, container: AppContainer
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const dispatched = await container.chat.embed(body, { requestId: request.id, signal: abort.signal });
+    const dispatched = await container.chat.embed(body, { requestId: request.id, signal: abort.signal }).catch((error: unknown) => {
+      const tried = dispatchOf(error);
+      if (tried) reply.headers(dispatchHeaders(tried, undefined, started));
+      throw error;
+    });
     reply.headers(dispatchHeaders(dispatched, dispatched.result.response.model, started));
     return dispatched.result.response;
   };
