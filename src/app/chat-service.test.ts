@@ -343,3 +343,20 @@ describe('ChatService sticky keys', () => {
     expect(calls[1]!.apiKey).not.toBe(calls[0]!.apiKey);
   });
 });
+
+describe('ChatService with a keyless provider', () => {
+  it('a 429 from a provider without keys cools its deployment for the Retry-After (there is no key to cool)', async () => {
+    const { service, health, catalog, time, calls } = setup(
+      [
+        { name: 'local', behaviour: async () => Promise.reject(fail('local', 429, { 'retry-after': '20' })) },
+        { name: 'b', behaviour: async () => answer('b') },
+      ],
+      { health: { openMs: 1_000 } },
+    );
+    await service.complete(ask(), call);
+    const circuit = health.circuit(catalog.resolve('local/m').deployments[0]!);
+    expect(circuit.snapshot()).toMatchObject({ state: 'open', openUntil: time.value + 20_000 });
+    await service.complete(ask(), call);
+    expect(calls.map((entry) => entry.provider)).toEqual(['local', 'b', 'b']);
+  });
+});

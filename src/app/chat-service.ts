@@ -116,16 +116,23 @@ export class ChatService {
       throw remember(error, dispatch);
     });
     dispatch.warnings.push(...opened.upstream.warnings);
-    const deployment = opened.deployment;
+    // A stream's verdict comes at its end: one that fails after its first content must not count as a success.
+    const circuit = this.health.circuit(opened.deployment);
+    let verdict = false;
     try {
       yield* opened.buffered;
       for (let next = await opened.iterator.next(); !next.done; next = await opened.iterator.next()) yield next.value;
+      verdict = true;
+      circuit.success(opened.elapsedMs, opened.elapsedMs);
     } catch (error) {
       // After the commit point there is no failover: the failure still counts against the deployment's health.
-      if (!options.signal.aborted && error instanceof GatewayError && error.isRetryable)
-        this.health.circuit(deployment).failure(`${error.code} mid-stream`);
+      if (!options.signal.aborted && error instanceof GatewayError && error.isRetryable) {
+        verdict = true;
+        circuit.failure(`${error.code} mid-stream`);
+      }
       throw error;
     } finally {
+      if (!verdict) circuit.cancel();
       await opened.iterator.return?.();
     }
   }
@@ -219,7 +226,7 @@ export class ChatService {
     dispatch: StreamDispatch,
     streaming: boolean,
     call: (deployment: Deployment, context: CallContext) => Promise<T>,
-  ): Promise<T & { deployment: Deployment }> {
+  ): Promise<T & { deployment: Deployment; elapsedMs: number }> {
     let slept = 0;
     let plan = firstPlan;
     let lastError: GatewayError | undefined;
@@ -248,10 +255,11 @@ export class ChatService {
             requestId: options.requestId,
           });
           const elapsed = this.clock.now() - sent;
-          circuit.success(elapsed, streaming ? elapsed : undefined);
+          // A stream records its outcome when it ends (streamParts), with this time to first content.
+          if (!streaming) circuit.success(elapsed);
           dispatch.upstreamMs += elapsed;
           dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: 'ok' });
-          return Object.assign(result as object, { deployment }) as T & { deployment: Deployment };
+          return Object.assign(result as object, { deployment, elapsedMs: elapsed }) as T & { deployment: Deployment; elapsedMs: number };
         } catch (caught) {
           dispatch.upstreamMs += this.clock.now() - sent;
           // Outcomes that say nothing about the deployment's health end a half-open probe without a verdict.
@@ -271,9 +279,14 @@ export class ChatService {
             circuit.cancel();
             throw error;
           }
-          if (error.code === ErrorCode.upstreamRateLimited)
+          // A 429 cools the key alone; a keyless provider (Ollama, a local server) has no key to cool, so its deployment does.
+          if (error.code === ErrorCode.upstreamRateLimited && key.index >= 0)
             this.health.keys(deployment.provider).rateLimited(key.index, error.retryAfterMs ?? this.health.policy.rateLimitCooldownMs);
-          else circuit.failure(describe(error), error.retryAfterMs);
+          else
+            circuit.failure(
+              describe(error),
+              error.retryAfterMs ?? (error.code === ErrorCode.upstreamRateLimited ? this.health.policy.rateLimitCooldownMs : undefined),
+            );
           if (!plan.fallbacks) break;
         }
       }
