@@ -129,6 +129,7 @@ export async function startEmulator(options: {
           inputs,
           operation.model,
           inputs.map((input) => vectorFor(input, dimensions)),
+          body,
         ),
       });
     }

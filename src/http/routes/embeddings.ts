@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dispatchOf } from '../../app/chat-service.js';
 import type { AppContainer } from '../../app/container.js';
+import { encodeEmbeddings } from '../../core/embeddings.js';
 import type { EmbeddingRequest } from '../../core/embeddings.js';
 import { embeddingRequestSchema } from '../schemas/embedding-request-schema.js';
 import { validateBody } from '../validate.js';
@@ -21,7 +22,7 @@ export function registerEmbeddings(app: FastifyInstance, container: AppContainer
       throw error;
     });
     reply.headers(dispatchHeaders(dispatched, dispatched.result.response.model, started));
-    return dispatched.result.response;
+    return encodeEmbeddings(dispatched.result.response, body.encoding_format);
   };
   app.post('/v1/embeddings', handler);
   app.post('/api/v1/embeddings', handler);
