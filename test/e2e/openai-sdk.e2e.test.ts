@@ -244,11 +244,29 @@ describe('model list', () => {
 
   it('answers OpenRouter clients on /api/v1 (models and chat)', async () => {
     const models = (await (await fetch(`${fleet.gateway.url}/api/v1/models`)).json()) as {
-      data: { id: string; pricing: { prompt: string | null }; context_length: number | null }[];
+      data: Record<string, unknown>[];
     };
     const gpt = models.data.find((model) => model.id === 'openai/gpt-4o');
-    expect(gpt?.pricing.prompt).toBe('0.0000025');
-    expect(gpt?.context_length).toBe(128_000);
+    expect(gpt).toMatchObject({
+      id: 'openai/gpt-4o',
+      context_length: 128_000,
+      pricing: { prompt: '0.0000025', completion: '0.00001', input_cache_read: '0.00000125', request: '0', image: '0' },
+      architecture: { modality: 'text+image->text', input_modalities: ['text', 'image'], output_modalities: ['text'] },
+      top_provider: { context_length: 128_000, max_completion_tokens: 16_384, is_moderated: false },
+    });
+    expect(gpt?.['supported_parameters']).toEqual(
+      expect.arrayContaining(['max_tokens', 'temperature', 'response_format', 'tools', 'tool_choice', 'structured_outputs']),
+    );
+    const embedder = models.data.find((model) => model.id === 'openai/text-embedding-3-small');
+    expect(embedder).toMatchObject({ architecture: { output_modalities: ['embeddings'] }, pricing: { prompt: '0.00000002' } });
+    expect(embedder?.['supported_parameters']).not.toContain('tools');
+    const local = models.data.find((model) => model.id === 'ollama/llama3.2');
+    expect(local).toMatchObject({ pricing: { prompt: '0', completion: '0' } });
+    for (const model of models.data) {
+      expect(Object.keys(model)).toEqual(
+        expect.arrayContaining(['id', 'name', 'context_length', 'architecture', 'pricing', 'top_provider', 'supported_parameters']),
+      );
+    }
     const openRouter = new OpenAI({ baseURL: `${fleet.gateway.url}/api/v1`, apiKey: 'x', maxRetries: 0 });
     fleet.emulators['anthropic']!.enqueue({ text: 'via openrouter path' });
     const completion = await openRouter.chat.completions.create({
