@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The e2e fault matrix runs its cases concurrently (each has a provider and a model of its own).
+    maxConcurrency: 24,
   },
 });

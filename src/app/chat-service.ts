@@ -74,6 +74,8 @@ export class ChatService {
     /** Called when a model name is unknown; resolves true if it refreshed the catalog (then planning is retried). */
     private readonly refreshCatalog: () => Promise<boolean> = async () => false,
     private readonly sleep: Sleep = realSleep,
+    /** The jitter source of the backoff (0 ≤ x < 1), injectable so tests are deterministic. */
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** The plan for a request, without sending anything (`POST /api/v1/route/explain`). */
@@ -86,7 +88,9 @@ export class ChatService {
     const dispatch: StreamDispatch = { deployment: undefined, attempts: 0, attemptLog: [], warnings: [...plan.warnings], upstreamMs: 0 };
     const result = await this.execute(request, options, plan, dispatch, false, (deployment, context) =>
       deployment.adapter.chat({ ...context, request }),
-    );
+    ).catch((error: unknown) => {
+      throw remember(error, dispatch);
+    });
     dispatch.warnings.push(...result.warnings);
     return { ...(dispatch as DispatchInfo), result };
   }
@@ -110,18 +114,27 @@ export class ChatService {
     const opened = await this.execute(request, options, plan, dispatch, true, async (deployment, context) => {
       const upstream = await deployment.adapter.stream({ ...context, request });
       return peekFirstContent(upstream);
+    }).catch((error: unknown) => {
+      throw remember(error, dispatch);
     });
     dispatch.warnings.push(...opened.upstream.warnings);
-    const deployment = opened.deployment;
+    // A stream's verdict comes at its end: one that fails after its first content must not count as a success.
+    const circuit = this.health.circuit(opened.deployment);
+    let verdict = false;
     try {
       yield* opened.buffered;
       for (let next = await opened.iterator.next(); !next.done; next = await opened.iterator.next()) yield next.value;
+      verdict = true;
+      circuit.success(opened.elapsedMs, opened.elapsedMs);
     } catch (error) {
       // After the commit point there is no failover: the failure still counts against the deployment's health.
-      if (!options.signal.aborted && error instanceof GatewayError && error.isRetryable)
-        this.health.circuit(deployment).failure(`${error.code} mid-stream`);
+      if (!options.signal.aborted && error instanceof GatewayError && error.isRetryable) {
+        verdict = true;
+        circuit.failure(`${error.code} mid-stream`);
+      }
       throw error;
     } finally {
+      if (!verdict) circuit.cancel();
       await opened.iterator.return?.();
     }
   }
@@ -167,17 +180,25 @@ export class ChatService {
         dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: 'ok' });
         dispatch.warnings.push(...result.warnings);
         return { ...(dispatch as DispatchInfo), result };
-      } catch (error) {
+      } catch (caught) {
         dispatch.upstreamMs += this.clock.now() - sent;
-        if (options.signal.aborted || !(error instanceof GatewayError) || !error.isRetryable) throw error;
+        if (options.signal.aborted || !(caught instanceof GatewayError)) {
+          circuit.cancel();
+          throw remember(caught, dispatch);
+        }
+        const error = withDelay(caught, this.clock.now());
         dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: describe(error) });
+        if (!error.isRetryable) {
+          circuit.cancel();
+          throw remember(error, dispatch);
+        }
         lastError = error;
         if (error.code === ErrorCode.upstreamRateLimited)
           this.health.keys(deployment.provider).rateLimited(key.index, error.retryAfterMs ?? this.health.policy.rateLimitCooldownMs);
         else circuit.failure(describe(error), error.retryAfterMs);
       }
     }
-    throw exhausted(dispatch, lastError, undefined);
+    throw remember(exhausted(dispatch, lastError, undefined), dispatch);
   }
 
   private async plan(
@@ -212,7 +233,7 @@ export class ChatService {
     dispatch: StreamDispatch,
     streaming: boolean,
     call: (deployment: Deployment, context: CallContext) => Promise<T>,
-  ): Promise<T & { deployment: Deployment }> {
+  ): Promise<T & { deployment: Deployment; elapsedMs: number }> {
     let slept = 0;
     let plan = firstPlan;
     let lastError: GatewayError | undefined;
@@ -241,23 +262,38 @@ export class ChatService {
             requestId: options.requestId,
           });
           const elapsed = this.clock.now() - sent;
-          circuit.success(elapsed, streaming ? elapsed : undefined);
+          // A stream records its outcome when it ends (streamParts), with this time to first content.
+          if (!streaming) circuit.success(elapsed);
           dispatch.upstreamMs += elapsed;
           dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: 'ok' });
-          return Object.assign(result as object, { deployment }) as T & { deployment: Deployment };
-        } catch (error) {
+          return Object.assign(result as object, { deployment, elapsedMs: elapsed }) as T & { deployment: Deployment; elapsedMs: number };
+        } catch (caught) {
           dispatch.upstreamMs += this.clock.now() - sent;
-          if (options.signal.aborted || !(error instanceof GatewayError)) throw error;
+          // Outcomes that say nothing about the deployment's health end a half-open probe without a verdict.
+          if (options.signal.aborted || !(caught instanceof GatewayError)) {
+            circuit.cancel();
+            throw caught;
+          }
+          const error = withDelay(caught, this.clock.now());
           dispatch.attemptLog.push({ provider: deployment.provider, model: deployment.model.id, outcome: describe(error) });
           lastError = error;
           if (error.code === ErrorCode.contextLengthExceeded) {
+            circuit.cancel();
             contextFloor = Math.max(contextFloor, deployment.model.contextLength ?? Number.POSITIVE_INFINITY);
             continue;
           }
-          if (!error.isRetryable) throw error;
-          if (error.code === ErrorCode.upstreamRateLimited)
+          if (!error.isRetryable) {
+            circuit.cancel();
+            throw error;
+          }
+          // A 429 cools the key alone; a keyless provider (Ollama, a local server) has no key to cool, so its deployment does.
+          if (error.code === ErrorCode.upstreamRateLimited && key.index >= 0)
             this.health.keys(deployment.provider).rateLimited(key.index, error.retryAfterMs ?? this.health.policy.rateLimitCooldownMs);
-          else circuit.failure(describe(error), error.retryAfterMs);
+          else
+            circuit.failure(
+              describe(error),
+              error.retryAfterMs ?? (error.code === ErrorCode.upstreamRateLimited ? this.health.policy.rateLimitCooldownMs : undefined),
+            );
           if (!plan.fallbacks) break;
         }
       }
@@ -265,7 +301,7 @@ export class ChatService {
       if (dispatch.attempts >= this.routing.maxAttempts || !plan.fallbacks) throw exhausted(dispatch, lastError, undefined);
       const nextPlan = this.router.plan(request, options.route ?? {}, streaming, options.excluded);
       const earliest = Math.min(...nextPlan.rejected.flatMap((entry) => (entry.availableAt === undefined ? [] : [entry.availableAt])));
-      const backoff = Math.min(100 * 2 ** round, 1_000) * (0.5 + Math.random() / 2);
+      const backoff = Math.min(100 * 2 ** round, 1_000) * (0.5 + this.random() / 2);
       const wait = nextPlan.candidates.length > 0 ? backoff : Math.max(backoff, earliest - this.clock.now());
       // The budget bounds time spent waiting between rounds; attempts themselves are bounded by maxAttempts.
       if (!Number.isFinite(wait) || slept + wait > this.routing.maxWaitMs)
@@ -294,6 +330,36 @@ async function peekFirstContent(
     await iterator.return?.();
     throw error;
   }
+}
+
+const dispatchByError = new WeakMap<object, StreamDispatch>();
+
+/**
+ * The attempts a `ChatService` call made before it threw `error` (for `x-cb-attempts` and
+ * `x-cb-attempt-errors` on error answers); undefined for errors not thrown by a routed call.
+ */
+export function dispatchOf(error: unknown): StreamDispatch | undefined {
+  return typeof error === 'object' && error !== null ? dispatchByError.get(error) : undefined;
+}
+
+function remember(error: unknown, dispatch: StreamDispatch): unknown {
+  if (typeof error === 'object' && error !== null && !dispatchByError.has(error)) dispatchByError.set(error, dispatch);
+  return error;
+}
+
+/** An HTTP-date `Retry-After` becomes a delay from the injected clock's now (cooldowns, then the client's header). */
+function withDelay(error: GatewayError, now: number): GatewayError {
+  if (!(error instanceof ProviderError) || error.retryAt === undefined || error.retryAfterMs !== undefined) return error;
+  return new ProviderError(error.code, error.message, {
+    status: error.status,
+    ...(error.param === undefined ? {} : { param: error.param }),
+    isRetryable: error.isRetryable,
+    cause: error,
+    retryAfterMs: Math.max(0, error.retryAt - now),
+    provider: error.provider,
+    ...(error.upstreamStatus === undefined ? {} : { upstreamStatus: error.upstreamStatus }),
+    ...(error.upstreamMessage === undefined ? {} : { upstreamMessage: error.upstreamMessage }),
+  });
 }
 
 function describe(error: GatewayError): string {

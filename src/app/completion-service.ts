@@ -24,6 +24,7 @@ import type { RateLimiter, RateTicket } from '../usage/rate-limiter.js';
 import type { RequestBatcher } from '../usage/request-batcher.js';
 import type { SpendTracker } from '../usage/spend-tracker.js';
 import type { UsageLedger } from '../usage/usage-ledger.js';
+import { dispatchOf } from './chat-service.js';
 import type { AttemptRecord, ChatService, DispatchInfo, StreamDispatch } from './chat-service.js';
 
 /** Who is asking, through which door, for what: everything the metering needs beyond the request. */
@@ -90,7 +91,7 @@ export class CompletionService {
       const costUsd = this.finish(admitted, context, dispatched, dispatched.result.usage, 'ok', 200, undefined, undefined);
       return { ...dispatched, metering: { costUsd, headers: admitted.ticket?.headers ?? noHeaders } };
     } catch (error) {
-      throw this.failed(admitted, context, error, undefined);
+      throw this.failed(admitted, context, error);
     }
   }
 
@@ -104,7 +105,7 @@ export class CompletionService {
     try {
       opened = await this.deps.chat.stream(admitted.request, this.callOptions(context, admitted));
     } catch (error) {
-      throw this.failed(admitted, context, error, undefined);
+      throw this.failed(admitted, context, error);
     }
     opened.dispatch.warnings.push(...admitted.warnings);
     const metering: Metering = { costUsd: undefined, headers: admitted.ticket?.headers ?? noHeaders };
@@ -126,7 +127,7 @@ export class CompletionService {
       const costUsd = this.finish(admitted, context, dispatched, dispatched.result.usage, 'ok', 200, undefined, undefined);
       return { ...dispatched, metering: { costUsd, headers: admitted.ticket?.headers ?? noHeaders } };
     } catch (error) {
-      throw this.failed(admitted, context, error, undefined);
+      throw this.failed(admitted, context, error);
     }
   }
 
@@ -354,12 +355,13 @@ export class CompletionService {
     return costUsd;
   }
 
-  private failed(admitted: Admitted, context: CompletionContext, error: unknown, ttftMs: number | undefined): unknown {
-    const dispatch = { deployment: undefined, attempts: 0, attemptLog: [], warnings: [], upstreamMs: 0 };
+  private failed(admitted: Admitted, context: CompletionContext, error: unknown): unknown {
+    // ChatService remembers what it tried on the error it throws: the record names the last deployment and the attempts.
+    const tried = dispatchOf(error) ?? { deployment: undefined, attempts: 0, attemptLog: [], warnings: [], upstreamMs: 0 };
     const status = error instanceof GatewayError ? error.status : 500;
     const code = error instanceof GatewayError ? error.code : ErrorCode.internal;
     const outcome = context.signal.aborted ? 'client_closed' : 'error';
-    this.finish(admitted, context, { ...dispatch, attempts: attemptsOf(error) }, undefined, outcome, status, code, ttftMs);
+    this.finish(admitted, context, tried, undefined, outcome, status, code, undefined);
     if (error instanceof GatewayError && admitted.ticket) Object.assign(error.headers, admitted.ticket.headers, error.headers);
     return error;
   }
@@ -453,9 +455,4 @@ function isStringRecord(value: unknown): value is Record<string, string> {
   return (
     typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((entry) => typeof entry === 'string')
   );
-}
-
-function attemptsOf(error: unknown): number {
-  const attempts = (error as { attempts?: unknown } | null)?.attempts;
-  return typeof attempts === 'number' ? attempts : 0;
 }

@@ -4,7 +4,7 @@ import type { Catalog } from '../routing/catalog.js';
 import type { Store } from '../storage/store.js';
 
 const discoveryTimeoutMs = 5_000;
-/** A model name the catalog does not know triggers a new discovery at most this often. */
+/** A model name the catalog does not know triggers a new discovery at most this often (start-up's run aside). */
 const rediscoverIntervalMs = 10_000;
 
 /**
@@ -13,7 +13,7 @@ const rediscoverIntervalMs = 10_000;
  * found is cached in the store, so a restart while the provider is down still knows its models.
  */
 export class ModelDiscovery {
-  private lastRun = Number.NEGATIVE_INFINITY;
+  private lastOnDemand = Number.NEGATIVE_INFINITY;
   private running: Promise<void> | undefined;
 
   constructor(
@@ -35,15 +35,24 @@ export class ModelDiscovery {
     return this.running;
   }
 
-  /** Runs discovery again unless it ran moments ago; resolves true when it did run. */
+  /**
+   * On demand (a request named a model the catalog does not know): runs discovery again unless an
+   * on-demand run happened in the last 10 s, or joins the one in progress; resolves true when the catalog
+   * may have changed. The start-up run does not count, so a model pulled right after start is found.
+   */
   async refreshIfStale(): Promise<boolean> {
-    if (!this.enabled || this.clock.now() - this.lastRun < rediscoverIntervalMs) return false;
+    if (!this.enabled) return false;
+    if (this.running) {
+      await this.running;
+      return true;
+    }
+    if (this.clock.now() - this.lastOnDemand < rediscoverIntervalMs) return false;
+    this.lastOnDemand = this.clock.now();
     await this.run();
     return true;
   }
 
   private async discoverAll(): Promise<void> {
-    this.lastRun = this.clock.now();
     await Promise.all(
       this.catalog.adapters().map(async ({ name, config, adapter }) => {
         if (!config.discover || !adapter.listModels) return;

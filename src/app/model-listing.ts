@@ -68,8 +68,13 @@ function entryOf(id: string, deployments: Deployment[]): ModelEntry {
 /** OpenRouter's `/api/v1/models` entry shape (prices per token, as decimal strings). */
 export function toOpenRouterModel(deployment: Deployment): Record<string, unknown> {
   const { model } = deployment;
+  // Plain decimals as OpenRouter writes them ("0.00000002", never "2e-8"), rounded to 12 significant digits.
   const perToken = (perMillion: number | undefined): string | null =>
-    perMillion === undefined ? null : String(Number((perMillion / 1_000_000).toPrecision(12)));
+    perMillion === undefined
+      ? null
+      : Number((perMillion / 1_000_000).toPrecision(12))
+          .toFixed(14)
+          .replace(/\.?0+$/, '');
   const inputs = model.capabilities.vision ? ['text', 'image'] : ['text'];
   const id = `${deployment.provider}/${model.id}`;
   const parameters = ['max_tokens', 'temperature', 'top_p', 'stop', 'seed', 'response_format'];

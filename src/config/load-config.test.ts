@@ -112,4 +112,43 @@ describe('loadConfig', () => {
     const dir = directory({ 'circuit-breaker.yaml': 'models:\n  smart: { primary: anthropic }\n' });
     expect(problems({}, dir)[0]).toMatch(/models\.smart: provider 'anthropic' is not configured/);
   });
+
+  it("parses the seed's model entries: cost_limit, performance_target and {providers, strategy} virtual models", () => {
+    const dir = directory({
+      'circuit-breaker.yaml': [
+        'providers:',
+        '  openai: { api_key: env:OPENAI_KEY }',
+        '  anthropic: { api_key: env:ANTHROPIC_KEY }',
+        'models:',
+        '  gpt-4: { primary: openai, fallback: [anthropic/claude-3-5-sonnet-latest], cost_limit: "$0.03/1k_tokens" }',
+        '  claude-3: { primary: anthropic, performance_target: 2s }',
+        '  quick: { primary: openai/gpt-4o-mini, performance_target: 800ms, cost_limit: "0.5/1k" }',
+        '  code_generation: { providers: [openai, anthropic], strategy: performance_first }',
+      ].join('\n'),
+    });
+    const config = loadConfig({ OPENAI_KEY: 'k1', ANTHROPIC_KEY: 'k2' }, dir);
+    expect(config.aliases).toEqual({
+      'gpt-4': { targets: ['openai', 'anthropic/claude-3-5-sonnet-latest'], model: 'gpt-4', maxCostPer1kTokens: 0.03 },
+      'claude-3': { targets: ['anthropic'], model: 'claude-3', maxLatencyMs: 2_000 },
+      quick: { targets: ['openai/gpt-4o-mini'], model: 'quick', maxLatencyMs: 800, maxCostPer1kTokens: 0.5 },
+      code_generation: { targets: ['openai', 'anthropic'], model: 'code_generation', strategy: 'performance_first' },
+    });
+  });
+
+  it('refuses a cost_limit or performance_target it cannot read, saying what it expected', () => {
+    const dir = directory({
+      'circuit-breaker.yaml': [
+        'providers:',
+        '  openai: { api_key: env:OPENAI_KEY }',
+        'models:',
+        '  a: { primary: openai, cost_limit: "three cents" }',
+        '  b: { primary: openai, performance_target: "fast" }',
+      ].join('\n'),
+    });
+    const issues = problems({ OPENAI_KEY: 'k' }, dir).join('\n');
+    expect(issues).toMatch(/models\.a\.cost_limit: expected a price per 1,000 tokens like "\$0\.03\/1k_tokens", got 'three cents'/);
+    expect(issues).toMatch(/models\.b\.performance_target: expected a duration like "2s" or "800ms", got 'fast'/);
+    const strategy = directory({ 'circuit-breaker.yaml': 'models:\n  c: { providers: [openai], strategy: cheapest }\n' });
+    expect(problems({}, strategy).join('\n')).toMatch(/models\.c\.strategy: Invalid option: expected one of "cost_optimized"/);
+  });
 });

@@ -76,6 +76,11 @@ export interface ProviderErrorOptions extends GatewayErrorOptions {
   upstreamStatus?: number;
   /** The upstream's own error message (never its headers, never a key). */
   upstreamMessage?: string;
+  /**
+   * Epoch ms the upstream named in an HTTP-date `Retry-After`. Kept absolute so whoever holds the clock
+   * (routing, the HTTP edge) turns it into a delay; `retryAfterMs` is set instead for the seconds form.
+   */
+  retryAt?: number;
 }
 
 /** A failure of an upstream provider call: its status, its message, and whether another try may succeed. */
@@ -83,6 +88,7 @@ export class ProviderError extends GatewayError {
   readonly provider: string;
   readonly upstreamStatus: number | undefined;
   readonly upstreamMessage: string | undefined;
+  readonly retryAt: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: ProviderErrorOptions) {
     super(code, message, options);
@@ -90,6 +96,7 @@ export class ProviderError extends GatewayError {
     this.provider = options.provider;
     this.upstreamStatus = options.upstreamStatus;
     this.upstreamMessage = options.upstreamMessage;
+    this.retryAt = options.retryAt;
   }
 }
 

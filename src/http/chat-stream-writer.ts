@@ -6,7 +6,7 @@ import { isContentPart } from '../core/stream-part.js';
 import type { StreamPart } from '../core/stream-part.js';
 import type { Usage } from '../core/usage.js';
 import type { ChunkEncoder } from '../streaming/chunk-encoder.js';
-import { sseData, sseDone, sseHeaders, sseKeepAlive } from '../streaming/sse-frames.js';
+import { sseComment, sseData, sseDone, sseHeaders, sseKeepAlive } from '../streaming/sse-frames.js';
 import { mapError } from './error-mapper.js';
 
 export interface StreamOutcome {
@@ -22,6 +22,13 @@ export interface WriteStreamOptions {
   encoder: ChunkEncoder;
   /** Evaluated when the headers go out (the deployment may change until the first content). */
   headers: () => Record<string, string>;
+  /**
+   * The headers to send instead when a keep-alive has to send them before the commit point, while the
+   * stream may still fail over (e.g. `x-cb-provider: pending`). The final `x-cb-*` values of `headers()`
+   * then follow as one SSE comment frame (`: x-cb-provider=…`, one line each) at the commit point, or
+   * just before the error event or the end. Absent: `headers()` is sent early as it stands.
+   */
+  pendingHeaders?: () => Record<string, string>;
   keepAliveIntervalMs: number;
   /** Aborting it cancels the upstream request (done when the client goes away). */
   abort: AbortController;
@@ -36,7 +43,8 @@ export interface WriteStreamOptions {
  * Nothing is sent until the first content part arrives (the commit point): a failure before it is thrown
  * to the caller, which can still answer with a proper HTTP error (or, later, try another provider). If
  * the upstream is silent longer than the keep-alive interval before that, the headers go out with a
- * keep-alive comment so the client does not time out. After the commit point an upstream failure ends
+ * keep-alive comment so the client does not time out; they then say the routing is pending, and the
+ * final routing facts follow as an SSE comment once known. After the commit point an upstream failure ends
  * the stream with an SSE error event — never a silent truncation. A client that disconnects aborts the
  * upstream request. Writes respect back-pressure: a slow client slows the upstream read, it does not
  * grow a buffer.
@@ -44,6 +52,7 @@ export interface WriteStreamOptions {
 export async function writeChatStream(options: WriteStreamOptions): Promise<StreamOutcome> {
   const { response, stream, encoder, abort } = options;
   let headersSent = false;
+  let routingPending = false;
   let committed = false;
   let pending = '';
   let lastWrite = Date.now();
@@ -56,10 +65,21 @@ export async function writeChatStream(options: WriteStreamOptions): Promise<Stre
     }
   };
   response.on('close', onClose);
-  const sendHeaders = (): void => {
+  const sendHeaders = (early: boolean): void => {
     if (headersSent) return;
     headersSent = true;
-    response.writeHead(200, { ...sseHeaders, ...options.headers() });
+    routingPending = early && options.pendingHeaders !== undefined;
+    response.writeHead(200, {
+      ...sseHeaders,
+      ...(routingPending && options.pendingHeaders ? options.pendingHeaders() : options.headers()),
+    });
+  };
+  /** The routing facts the early headers could not carry, once (empty when the headers carried them). */
+  const routingFacts = (): string => {
+    if (!routingPending) return '';
+    routingPending = false;
+    const facts = Object.entries(options.headers()).filter(([name]) => name.startsWith('x-cb-'));
+    return sseComment(facts.map(([name, value]) => `${name}=${value}`));
   };
   const write = async (text: string): Promise<void> => {
     lastWrite = Date.now();
@@ -78,7 +98,7 @@ export async function writeChatStream(options: WriteStreamOptions): Promise<Stre
   const keepAlive = setInterval(
     () => {
       if (Date.now() - lastWrite < options.keepAliveIntervalMs || clientGone) return;
-      sendHeaders();
+      sendHeaders(true);
       lastWrite = Date.now();
       response.write(sseKeepAlive);
     },
@@ -98,13 +118,13 @@ export async function writeChatStream(options: WriteStreamOptions): Promise<Stre
       pending += text;
       if (isContentPart(part)) {
         committed = true;
-        sendHeaders();
-        await write(pending);
+        sendHeaders(false);
+        await write(routingFacts() + pending);
         pending = '';
       }
     }
-    sendHeaders();
-    let closing = pending;
+    sendHeaders(false);
+    let closing = routingFacts() + pending;
     for (const frame of encoder.finish()) closing += sseData(frame);
     response.end(closing + sseDone);
     return { usage: encoder.reportedUsage, status: 'completed' };
@@ -115,7 +135,7 @@ export async function writeChatStream(options: WriteStreamOptions): Promise<Stre
     }
     if (!headersSent) throw error;
     const mapped = mapError(error, options.requestId, options.logger, options.redact);
-    response.end(sseData(JSON.stringify(mapped.body)));
+    response.end(routingFacts() + sseData(JSON.stringify(mapped.body)));
     return { usage: encoder.reportedUsage, status: 'failed', error };
   } finally {
     clearInterval(keepAlive);

@@ -41,7 +41,10 @@ export function mapError(error: unknown, requestId: string, logger: Logger, reda
   if (framework) return framework;
   if (error instanceof GatewayError) {
     const headers: Record<string, string> = { ...error.headers };
-    if (error.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+    // An HTTP-date Retry-After that routing did not turn into a delay is read against the wall clock here, at the edge.
+    const retryAfterMs =
+      error.retryAfterMs ?? (error instanceof ProviderError && error.retryAt !== undefined ? error.retryAt - Date.now() : undefined);
+    if (retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     if (error instanceof ProviderError) headers['x-cb-provider'] = error.provider;
     if (error.status >= 500) logger.warn('request failed', { requestId, code: error.code, status: error.status, message: error.message });
     return {

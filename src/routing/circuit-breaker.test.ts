@@ -32,6 +32,18 @@ describe('CircuitBreaker', () => {
     expect(breaker.snapshot()).toMatchObject({ samples: 0, consecutiveFailures: 0, latencyMs: 120 });
   });
 
+  it('a probe cancelled without a verdict (client error, client gone) lets the next request probe', () => {
+    const time = clock();
+    const breaker = new CircuitBreaker({ ...defaultHealthPolicy, consecutiveFailures: 1, openMs: 1_000 }, time);
+    breaker.failure('upstream_error 500');
+    time.advance(1_000);
+    expect(breaker.begin()).toBe(true);
+    expect(breaker.available()).toBe(false);
+    breaker.cancel();
+    expect(breaker.state).toBe('half_open');
+    expect(breaker.available()).toBe(true);
+  });
+
   it('a failed probe reopens for twice as long', () => {
     const time = clock();
     const breaker = new CircuitBreaker({ ...defaultHealthPolicy, consecutiveFailures: 1, openMs: 1_000 }, time);

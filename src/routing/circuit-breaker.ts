@@ -66,6 +66,14 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * The request ended without saying anything about this deployment's health (a client error, a
+   * context-length refusal, the client left): a half-open probe is released so the next request probes.
+   */
+  cancel(): void {
+    this.probing = false;
+  }
+
   success(latencyMs: number, ttftMs?: number): void {
     this.record(true);
     this.consecutive = 0;

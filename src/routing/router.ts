@@ -65,6 +65,20 @@ export class Router {
     if (model.endsWith(':floor')) [model, suffixStrategy] = [model.slice(0, -6), 'cost_optimized'];
     else if (model.endsWith(':nitro')) [model, suffixStrategy] = [model.slice(0, -6), 'performance_first'];
 
+    const taskType = options.circuit_breaker?.task_type;
+    if (taskType !== undefined) {
+      // The seed's task types (`code_generation`, `summarization`, `chat`…) pick the virtual model of that name.
+      if (this.config.aliases[taskType] === undefined)
+        warnings.push(
+          `circuit_breaker.task_type '${taskType}' names no virtual model in the config (models: { ${taskType}: { providers, strategy } }), so it did not change the routing`,
+        );
+      else if (model === 'auto') model = taskType;
+      else if (model !== taskType)
+        warnings.push(
+          `circuit_breaker.task_type '${taskType}' applies to model 'auto'; the request named '${model}', which was routed as asked`,
+        );
+    }
+
     const alias: AliasConfig | undefined = this.config.aliases[model];
     const strategy: RoutingStrategy =
       options.circuit_breaker?.routing_strategy ??

@@ -3,6 +3,11 @@
 export const sseDone = 'data: [DONE]\n\n';
 export const sseKeepAlive = ': keep-alive\n\n';
 
+/** One comment frame of several lines (clients ignore comments); each line must be free of newlines. */
+export function sseComment(lines: readonly string[]): string {
+  return lines.map((line) => `: ${line}\n`).join('') + '\n';
+}
+
 export function sseData(json: string): string {
   return `data: ${json}\n\n`;
 }

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { emulatorKey } from '../contract/provider-matrix.js';
+import { vectorFor } from '../emulators/scenario.js';
 import { validateChunkStream } from '../support/chunk-stream-validator.js';
 import { modelName, startFleet } from './support/provider-fleet.js';
 import type { Fleet } from './support/provider-fleet.js';
@@ -51,6 +52,8 @@ describe.each([0, 1, 2, 3, 4, 5])('openai SDK through the gateway, provider case
     expect(data.choices[0]?.message.content).toBe('Bonjour');
     expect(data.usage?.prompt_tokens).toBe(9);
     expect(response.headers.get('x-cb-provider')).toBe(entry().name);
+    expect(response.headers.get('x-cb-model')).toBe(data.model);
+    expect(data.model.length).toBeGreaterThan(0);
     expect(response.headers.get('x-cb-attempts')).toBe('1');
     expect(response.headers.get('x-request-id')).toBeTruthy();
     expect(Number(response.headers.get('x-cb-overhead-ms'))).toBeGreaterThanOrEqual(0);
@@ -121,8 +124,9 @@ describe.each([0, 1, 2, 3, 4, 5])('openai SDK through the gateway, provider case
     expect(followUp.choices[0]?.message.content).toBe('Sunny in both');
   });
 
-  it('json_schema and image input reach the provider', async () => {
+  it('json_schema and image input reach the provider, each where its API expects them', async () => {
     emulator().enqueue({ text: '{"answer":42}' });
+    const schema = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] };
     const completion = await client.chat.completions.create({
       model: modelName(entry()),
       messages: [
@@ -134,15 +138,27 @@ describe.each([0, 1, 2, 3, 4, 5])('openai SDK through the gateway, provider case
           ],
         },
       ],
-      response_format: {
-        type: 'json_schema',
-        json_schema: { name: 'answer', schema: { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] } },
-      },
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema } },
     });
     expect(JSON.parse(completion.choices[0]?.message.content ?? '')).toEqual({ answer: 42 });
-    const sent = JSON.stringify(emulator().requests[0]?.body);
-    expect(sent).toContain('iVBORw0KGgo');
-    expect(sent).toContain('answer');
+    expect(completion.choices[0]?.finish_reason).toBe('stop');
+    const sent = emulator().requests[0]?.body as Record<string, unknown>;
+    expect(JSON.stringify(sent)).toContain('iVBORw0KGgo');
+    switch (entry().kind) {
+      case 'anthropic':
+        // json_schema becomes a forced tool; the emulator answers with a tool_use block, as the API does
+        expect(sent['tools']).toEqual([expect.objectContaining({ name: 'json_response', input_schema: schema })]);
+        expect(sent['tool_choice']).toEqual({ type: 'tool', name: 'json_response' });
+        break;
+      case 'gemini':
+        expect(sent['generationConfig']).toMatchObject({ responseMimeType: 'application/json', responseSchema: schema });
+        break;
+      case 'ollama':
+        expect(sent['format']).toEqual(schema);
+        break;
+      default:
+        expect(sent['response_format']).toEqual({ type: 'json_schema', json_schema: { name: 'answer', schema } });
+    }
   });
 
   it('embeddings where the provider has them', async () => {
@@ -151,9 +167,60 @@ describe.each([0, 1, 2, 3, 4, 5])('openai SDK through the gateway, provider case
       await expect(client.embeddings.create({ model: modelName(entry()), input: 'x' })).rejects.toMatchObject({ status: 400 });
       return;
     }
-    const result = await client.embeddings.create({ model: modelName(entry(), model), input: ['first', 'second'] });
+    // The SDK asks for base64 by default and decodes it: the vectors must survive that, whatever the provider.
+    const inputs = ['first', 'second'];
+    const result = await client.embeddings.create({ model: modelName(entry(), model), input: inputs });
     expect(result.data).toHaveLength(2);
-    expect(result.data[0]?.embedding.length).toBeGreaterThan(0);
+    const floats = await client.embeddings.create({ model: modelName(entry(), model), input: inputs, encoding_format: 'float' });
+    for (const answer of [result, floats]) {
+      answer.data.forEach((item, index) => {
+        const expected = vectorFor(inputs[index]!, 8);
+        expect(item.embedding).toHaveLength(expected.length);
+        item.embedding.forEach((value, position) => expect(value).toBeCloseTo(expected[position]!, 5));
+      });
+    }
+  });
+});
+
+describe('Gemini schema down-levelling through the gateway', () => {
+  it('drops the JSON-schema keywords Gemini rejects (the emulator refuses them as the API does) and says so in x-cb-warnings', async () => {
+    const gemini = fleet.emulators['google']!;
+    gemini.enqueue({ toolCalls: [{ name: 'order', arguments: { item: { sku: 'A1' } } }] });
+    const parameters = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        item: { $ref: '#/$defs/Item' },
+        tags: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+        labels: { type: 'object', propertyNames: { pattern: '^[a-z]+$' } },
+      },
+      $defs: { Item: { type: 'object', properties: { sku: { type: 'string' } } } },
+    };
+    const { data, response } = await client.chat.completions
+      .create({
+        model: 'google/gemini-2.0-flash',
+        messages: [{ role: 'user', content: 'order A1' }],
+        tools: [{ type: 'function', function: { name: 'order', parameters } }],
+      })
+      .withResponse();
+    expect(data.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: 'order', arguments: '{"item":{"sku":"A1"}}' } });
+    const warnings = response.headers.get('x-cb-warnings')?.split(' | ') ?? [];
+    expect(warnings.map((warning) => /keyword '([^']+)'/.exec(warning)?.[1]).sort()).toEqual([
+      '$schema',
+      'additionalProperties',
+      'propertyNames',
+      'uniqueItems',
+    ]);
+    const sent = gemini.requests[0]?.body as { tools: { functionDeclarations: { parameters: unknown }[] }[] };
+    expect(sent.tools[0]?.functionDeclarations[0]?.parameters).toEqual({
+      type: 'object',
+      properties: {
+        item: { type: 'object', properties: { sku: { type: 'string' } } },
+        tags: { type: 'array', items: { type: 'string' } },
+        labels: { type: 'object' },
+      },
+    });
   });
 });
 
@@ -177,11 +244,29 @@ describe('model list', () => {
 
   it('answers OpenRouter clients on /api/v1 (models and chat)', async () => {
     const models = (await (await fetch(`${fleet.gateway.url}/api/v1/models`)).json()) as {
-      data: { id: string; pricing: { prompt: string | null }; context_length: number | null }[];
+      data: Record<string, unknown>[];
     };
     const gpt = models.data.find((model) => model.id === 'openai/gpt-4o');
-    expect(gpt?.pricing.prompt).toBe('0.0000025');
-    expect(gpt?.context_length).toBe(128_000);
+    expect(gpt).toMatchObject({
+      id: 'openai/gpt-4o',
+      context_length: 128_000,
+      pricing: { prompt: '0.0000025', completion: '0.00001', input_cache_read: '0.00000125', request: '0', image: '0' },
+      architecture: { modality: 'text+image->text', input_modalities: ['text', 'image'], output_modalities: ['text'] },
+      top_provider: { context_length: 128_000, max_completion_tokens: 16_384, is_moderated: false },
+    });
+    expect(gpt?.['supported_parameters']).toEqual(
+      expect.arrayContaining(['max_tokens', 'temperature', 'response_format', 'tools', 'tool_choice', 'structured_outputs']),
+    );
+    const embedder = models.data.find((model) => model.id === 'openai/text-embedding-3-small');
+    expect(embedder).toMatchObject({ architecture: { output_modalities: ['embeddings'] }, pricing: { prompt: '0.00000002' } });
+    expect(embedder?.['supported_parameters']).not.toContain('tools');
+    const local = models.data.find((model) => model.id === 'ollama/llama3.2');
+    expect(local).toMatchObject({ pricing: { prompt: '0', completion: '0' } });
+    for (const model of models.data) {
+      expect(Object.keys(model)).toEqual(
+        expect.arrayContaining(['id', 'name', 'context_length', 'architecture', 'pricing', 'top_provider', 'supported_parameters']),
+      );
+    }
     const openRouter = new OpenAI({ baseURL: `${fleet.gateway.url}/api/v1`, apiKey: 'x', maxRetries: 0 });
     fleet.emulators['anthropic']!.enqueue({ text: 'via openrouter path' });
     const completion = await openRouter.chat.completions.create({

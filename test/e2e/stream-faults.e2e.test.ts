@@ -17,9 +17,12 @@ import type { Fleet } from './support/provider-fleet.js';
  */
 let fleet: Fleet;
 let client: OpenAI;
+// Retries are bounded well inside the keep-alive interval (one backoff of at most 100 ms), so a stream
+// that fails before its first content byte can still be answered with a clean HTTP error.
 const config = `
-server: { keep_alive_interval_ms: 200 }
+server: { keep_alive_interval_ms: 400 }
 health: { consecutive_failures: 1000, min_samples: 1000 }
+routing: { max_wait_ms: 120 }
 providers:
   openai: { timeouts: { idle_ms: 1500 } }
   anthropic: { timeouts: { idle_ms: 1500 } }
@@ -40,13 +43,18 @@ beforeEach(() => {
   for (const emulator of Object.values(fleet.emulators)) emulator.reset();
 });
 
-async function rawStream(model: string): Promise<{ status: number; contentType: string; body: string }> {
+async function rawStream(model: string): Promise<{ status: number; contentType: string; attempts: string | null; body: string }> {
   const response = await fetch(`${fleet.gateway.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'go' }], stream: true }),
   });
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.text() };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    attempts: response.headers.get('x-cb-attempts'),
+    body: await response.text(),
+  };
 }
 
 describe.each([0, 1, 2, 3, 4, 5])('stream failures, provider case %i', (position) => {
@@ -66,20 +74,22 @@ describe.each([0, 1, 2, 3, 4, 5])('stream failures, provider case %i', (position
     expect(validateChunkStream(await response.text()).text[0]).toBe('second try');
   });
 
-  it('a failure that persists is an HTTP error with an OpenAI body, after bounded retries', async () => {
+  it('a failure that persists before the first content byte is a clean HTTP error with an OpenAI body, after bounded retries', async () => {
     emulator().setDefault({ fault: { type: 'status', status: 500 } });
     const started = Date.now();
     const result = await rawStream(modelName(entry()));
     expect(Date.now() - started).toBeLessThan(5_000);
-    // Retries outlast the 200 ms keep-alive of this config, so the headers may already be out: then the
-    // error arrives as the stream's last event instead of as a JSON body with status 502.
-    const json = result.status === 200 ? (result.body.trim().split('\n\n').at(-1) ?? '').replace(/^data: /, '') : result.body;
-    expect([200, 502]).toContain(result.status);
-    if (result.status === 502) expect(result.contentType).toContain('application/json');
-    const error = JSON.parse(json).error as { code: string; message: string };
-    expect(error.code).toBe('upstream_error');
-    expect(error.message).toMatch(/Every attempt failed/);
-    expect(emulator().requests.length).toBeGreaterThan(1);
+    expect(result.status).toBe(502);
+    expect(result.contentType).toContain('application/json');
+    expect(result.attempts).toBe('2');
+    expect(result.body).not.toContain('data:');
+    const error = (JSON.parse(result.body) as { error: { code: string; type: string; message: string } }).error;
+    expect(error).toMatchObject({
+      code: 'upstream_error',
+      type: 'upstream_error',
+      message: expect.stringMatching(/Every attempt failed \(2\)/),
+    });
+    expect(emulator().requests.filter((request) => request.method === 'POST')).toHaveLength(2);
   });
 
   it('a cut after content ends with an SSE error event, and the SDK raises it', async () => {
@@ -120,7 +130,8 @@ const customKey = 'sk-custom-echo-secret-123456';
 
 describe('keep-alive and cancellation', () => {
   it('sends keep-alive comments during a slow stream, and the stream still completes', async () => {
-    fleet.emulators['openai']!.enqueue({ text: 'slow words here', fault: { type: 'slow-trickle', intervalMs: 500 } });
+    // gaps of 700 ms always contain a keep-alive check past the 400 ms interval (checks run every 200 ms)
+    fleet.emulators['openai']!.enqueue({ text: 'slow words here', fault: { type: 'slow-trickle', intervalMs: 700 } });
     const result = await rawStream(modelName(fleet.cases[0]!));
     expect(result.body).toContain(': keep-alive');
     expect(result.body.trim().endsWith('data: [DONE]')).toBe(true);

@@ -1,5 +1,6 @@
 import type { Dialect, ErrorAnswer, Operation } from './dialect.js';
 import { record } from './dialect.js';
+import type { ResolvedReply } from './scenario.js';
 import { fragments, words } from './scenario.js';
 
 const stopReasons = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' } as const;
@@ -23,13 +24,34 @@ function sse(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify({ type: event, ...(data as object) })}\n\n`;
 }
 
+/**
+ * With `tool_choice: {type: "tool", name}` the real API always answers with a `tool_use` block of that
+ * tool (a gateway's json_schema goes this way): a scripted JSON text becomes that block's input.
+ */
+function forcedTool(reply: ResolvedReply, body: unknown): ResolvedReply {
+  const choice = record(record(body)['tool_choice']);
+  if (choice['type'] !== 'tool' || typeof choice['name'] !== 'string' || reply.toolCalls.length > 0) return reply;
+  let input: unknown;
+  try {
+    input = JSON.parse(reply.text);
+  } catch {
+    return reply;
+  }
+  const call = { id: `toolu_forced_${Math.random().toString(36).slice(2, 10)}`, name: choice['name'], arguments: JSON.stringify(input) };
+  return { ...reply, text: '', toolCalls: [call], finish: 'tool_calls' };
+}
+
 /** Anthropic's Messages API wire format. */
 export function anthropicDialect(): Dialect {
   const id = `msg_${Math.random().toString(36).slice(2, 14)}`;
   return {
     route(method, path, _query, body): Operation | ErrorAnswer {
-      if (method === 'POST' && path === '/v1/messages')
+      if (method === 'POST' && path === '/v1/messages') {
+        // As the real API: max_tokens is required.
+        if (record(body)['max_tokens'] === undefined)
+          return { status: 400, body: errorBody('invalid_request_error', 'max_tokens: Field required') };
         return { op: 'chat', stream: record(body)['stream'] === true, model: String(record(body)['model'] ?? '') };
+      }
       if (method === 'GET' && path === '/v1/models') return { op: 'models' };
       return this.notFound(path);
     },
@@ -47,7 +69,8 @@ export function anthropicDialect(): Dialect {
       body: errorBody('invalid_request_error', 'prompt is too long: 215000 tokens > 200000 maximum'),
     }),
     notFound: (path) => ({ status: 404, body: errorBody('not_found_error', `Not found: ${path}`) }),
-    chat(reply) {
+    chat(scripted, body) {
+      const reply = forcedTool(scripted, body);
       const content: unknown[] = [];
       if (reply.text) content.push({ type: 'text', text: reply.text });
       for (const call of reply.toolCalls)
@@ -69,7 +92,8 @@ export function anthropicDialect(): Dialect {
       };
     },
     streamContentType: 'text/event-stream; charset=utf-8',
-    streamFrames(reply) {
+    streamFrames(scripted, body) {
+      const reply = forcedTool(scripted, body);
       const frames = [
         sse('message_start', {
           message: {

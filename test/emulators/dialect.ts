@@ -24,7 +24,8 @@ export interface Dialect {
   /** The in-stream error frames (and what ends the stream after them). */
   streamErrorFrames(): string[];
   brokenFrame(): string;
-  embed(inputs: string[], model: string, vectors: number[][]): unknown;
+  /** The embeddings answer; `body` is the request (OpenAI honours `encoding_format: "base64"`). */
+  embed(inputs: string[], model: string, vectors: number[][], body: unknown): unknown;
   /** Inputs of an embedding request. */
   embedInputs(body: unknown): string[];
   models(ids: string[]): unknown;

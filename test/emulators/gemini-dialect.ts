@@ -15,6 +15,74 @@ const statusNames: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
+/**
+ * The fields of the Gemini API's `Schema` object (generativelanguage v1beta: an OpenAPI 3.0 subset). The
+ * API parses it as a protocol buffer, so any other key (`additionalProperties`, `$ref`, `$defs`,
+ * `propertyNames`, `uniqueItems`, `$schema`, `const`, `oneOf`…) is a 400 "Unknown name".
+ */
+const schemaFields = new Set([
+  'type',
+  'format',
+  'title',
+  'description',
+  'nullable',
+  'enum',
+  'maxItems',
+  'minItems',
+  'properties',
+  'required',
+  'minProperties',
+  'maxProperties',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'example',
+  'anyOf',
+  'propertyOrdering',
+  'default',
+  'items',
+  'minimum',
+  'maximum',
+]);
+
+/** The first key the Schema object does not have, with its path as the API reports it. */
+function unknownSchemaField(schema: unknown, path: string): string | undefined {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
+  for (const [key, value] of Object.entries(schema)) {
+    if (!schemaFields.has(key)) return `Unknown name "${key}" at '${path}': Cannot find field.`;
+    if (key === 'properties' && typeof value === 'object' && value !== null) {
+      for (const [name, child] of Object.entries(value)) {
+        const found = unknownSchemaField(child, `${path}.properties[${JSON.stringify(name)}].value`);
+        if (found) return found;
+      }
+    }
+    if (key === 'items') {
+      const found = unknownSchemaField(value, `${path}.items`);
+      if (found) return found;
+    }
+    if (key === 'anyOf' && Array.isArray(value)) {
+      for (const [index, child] of value.entries()) {
+        const found = unknownSchemaField(child, `${path}.any_of[${index}]`);
+        if (found) return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Validates the schemas of a generateContent body as the real API does: tool parameters and the response schema. */
+function invalidSchema(body: unknown): string | undefined {
+  const tools = record(body)['tools'];
+  for (const [toolIndex, tool] of (Array.isArray(tools) ? tools : []).entries()) {
+    const declarations = record(tool)['functionDeclarations'];
+    for (const [index, declaration] of (Array.isArray(declarations) ? declarations : []).entries()) {
+      const found = unknownSchemaField(record(declaration)['parameters'], `tools[${toolIndex}].function_declarations[${index}].parameters`);
+      if (found) return found;
+    }
+  }
+  return unknownSchemaField(record(record(body)['generationConfig'])['responseSchema'], 'generation_config.response_schema');
+}
+
 function errorBody(code: number, message: string) {
   return { error: { code, message, status: statusNames[code] ?? 'UNKNOWN' } };
 }
@@ -33,13 +101,15 @@ function usageMetadata(reply: ResolvedReply) {
 /** Google's Gemini API (generativelanguage v1beta) wire format. */
 export function geminiDialect(): Dialect {
   return {
-    route(method, path, query): Operation | ErrorAnswer {
+    route(method, path, query, body): Operation | ErrorAnswer {
       const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|embedContent)$/.exec(path);
       if (method === 'POST' && match) {
         const model = decodeURIComponent(match[1] ?? '');
         if (match[2] === 'batchEmbedContents' || match[2] === 'embedContent') return { op: 'embed', model };
         if (match[2] === 'streamGenerateContent' && query['alt'] !== 'sse')
           return { status: 400, body: errorBody(400, 'this emulator streams only with alt=sse') };
+        const unknown = invalidSchema(body);
+        if (unknown) return { status: 400, body: errorBody(400, `Invalid JSON payload received. ${unknown}`) };
         return { op: 'chat', stream: match[2] === 'streamGenerateContent', model };
       }
       if (method === 'GET' && path === '/v1beta/models') return { op: 'models' };

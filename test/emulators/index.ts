@@ -34,8 +34,16 @@ export interface Emulator {
   readonly requests: RecordedRequest[];
   /** Replies consumed first in, first out, one per chat request. */
   enqueue(...replies: ScriptedReply[]): void;
-  /** The reply when the queue is empty. */
-  setDefault(reply: ScriptedReply | ((body: unknown) => ScriptedReply)): void;
+  /** The reply when the queue is empty; a function gets the body and the model the request names (path or body). */
+  setDefault(reply: ScriptedReply | ((body: unknown, model: string) => ScriptedReply)): void;
+  /** Changes the model list at run time (what `/v1/models`, `/api/tags`… answer from now on). */
+  setModels(ids: string[]): void;
+  /**
+   * Stops listening (and drops open connections), so new connections are refused — a provider that is
+   * down — until `acceptConnections()` listens again on the same port.
+   */
+  refuseConnections(): Promise<void>;
+  acceptConnections(): Promise<void>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -67,11 +75,11 @@ export async function startEmulator(options: {
 }): Promise<Emulator> {
   const { kind } = options;
   const dialect = dialects[kind]();
-  const models = options.models ?? defaultModels[kind];
+  let models = options.models ?? defaultModels[kind];
   const dimensions = options.embeddingDimensions ?? 8;
   const requests: RecordedRequest[] = [];
   const queue: ScriptedReply[] = [];
-  let fallback: ScriptedReply | ((body: unknown) => ScriptedReply) | undefined;
+  let fallback: ScriptedReply | ((body: unknown, model: string) => ScriptedReply) | undefined;
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -121,10 +129,11 @@ export async function startEmulator(options: {
           inputs,
           operation.model,
           inputs.map((input) => vectorFor(input, dimensions)),
+          body,
         ),
       });
     }
-    const scripted = queue.shift() ?? (typeof fallback === 'function' ? fallback(body) : fallback) ?? {};
+    const scripted = queue.shift() ?? (typeof fallback === 'function' ? fallback(body, operation.model) : fallback) ?? {};
     const reply = resolveReply(scripted, kind, lastUserText(body), operation.model, callPrefixes[kind]);
     await answerChat(response, reply, body, operation.stream);
   };
@@ -175,8 +184,11 @@ export async function startEmulator(options: {
     let frames = dialect.streamFrames(reply, body);
     if (fault?.type === 'stream-error-event')
       frames = [...frames.slice(0, Math.min(frames.length - 1, firstContentFrame(kind) + 1)), ...dialect.streamErrorFrames()];
-    if (fault?.type === 'malformed-json')
-      frames = [...frames.slice(0, firstContentFrame(kind) + 1), dialect.brokenFrame(), ...frames.slice(firstContentFrame(kind) + 1)];
+    if (fault?.type === 'malformed-json') {
+      // After the first content frame by default; `beforeContent` garbles the stream before any content.
+      const at = fault.beforeContent ? firstContentFrame(kind) : firstContentFrame(kind) + 1;
+      frames = [...frames.slice(0, at), dialect.brokenFrame(), ...frames.slice(at)];
+    }
     response.writeHead(200, { 'content-type': dialect.streamContentType, 'cache-control': 'no-cache' });
     const cutAfter = fault?.type === 'cut-mid-stream' ? (fault.afterEvents ?? 2) : Number.POSITIVE_INFINITY;
     for (const [index, frame] of frames.entries()) {
@@ -207,7 +219,8 @@ export async function startEmulator(options: {
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
 
   return {
     kind,
@@ -217,6 +230,25 @@ export async function startEmulator(options: {
     setDefault: (reply) => {
       fallback = reply;
     },
+    setModels: (ids) => {
+      models = [...ids];
+    },
+    refuseConnections: async () => {
+      if (!server.listening) return;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+    acceptConnections: async () => {
+      if (server.listening) return;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    },
     reset: () => {
       queue.length = 0;
       fallback = undefined;
@@ -225,7 +257,7 @@ export async function startEmulator(options: {
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -171,11 +171,17 @@ export function openAIDialect(azure: boolean): Dialect {
       const input = record(body)['input'];
       return Array.isArray(input) ? input.map(String) : [String(input ?? '')];
     },
-    embed(inputs, model, vectors) {
+    embed(inputs, model, vectors, body) {
       const tokens = inputs.reduce((sum, input) => sum + Math.ceil(input.length / 4), 0);
+      // The openai SDK asks for base64 by default: little-endian float32s, as the API sends them.
+      const base64 = record(body)['encoding_format'] === 'base64';
       return {
         object: 'list',
-        data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+        data: vectors.map((embedding, index) => ({
+          object: 'embedding',
+          index,
+          embedding: base64 ? Buffer.from(new Float32Array(embedding).buffer).toString('base64') : embedding,
+        })),
         model,
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       };

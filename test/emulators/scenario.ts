@@ -8,7 +8,8 @@ export type Fault =
   | { type: 'reset-before-headers' }
   | { type: 'stall-after-headers' }
   | { type: 'cut-mid-stream'; afterEvents?: number }
-  | { type: 'malformed-json' }
+  /** Non-stream: a truncated body. Stream: a broken frame after the first content, or before it with `beforeContent`. */
+  | { type: 'malformed-json'; beforeContent?: boolean }
   | { type: 'slow-trickle'; intervalMs: number }
   | { type: 'stream-error-event' }
   | { type: 'delay'; ms: number };

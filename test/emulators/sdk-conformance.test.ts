@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
+import { Ollama } from 'ollama';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from './index.js';
@@ -108,6 +109,34 @@ describe('Azure emulator with the AzureOpenAI client', () => {
     }
     expect(text).toBe('azure streams');
   });
+
+  it('streams parallel tool calls the client assembles, and embeds on the deployment path', async () => {
+    emulator.reset();
+    emulator.enqueue({ toolCalls: parallel });
+    const final = await client.chat.completions
+      .stream({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [{ type: 'function', function: { name: 'get_weather' } }],
+      })
+      .finalChatCompletion();
+    const calls = final.choices[0]?.message.tool_calls ?? [];
+    expect(calls.map((call) => (call.type === 'function' ? [call.function.name, JSON.parse(call.function.arguments)] : null))).toEqual([
+      ['get_weather', { city: 'Paris' }],
+      ['get_time', { zone: 'Europe/Paris' }],
+    ]);
+    const embedder = new AzureOpenAI({
+      endpoint: emulator.url,
+      apiKey: key,
+      apiVersion: '2024-10-21',
+      deployment: 'text-embedding-3-small',
+      maxRetries: 0,
+    });
+    const embeddings = await embedder.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b', 'c'] });
+    expect(embeddings.data.map((entry) => entry.index)).toEqual([0, 1, 2]);
+    expect(embeddings.data[0]?.embedding).toHaveLength(8);
+    expect(emulator.requests.at(-1)?.path).toBe('/openai/deployments/text-embedding-3-small/embeddings');
+  });
 });
 
 describe('Anthropic emulator with the @anthropic-ai/sdk', () => {
@@ -166,6 +195,37 @@ describe('Anthropic emulator with the @anthropic-ai/sdk', () => {
     const page = await client.models.list();
     expect(page.data.map((model) => model.id)).toContain('claude-3-5-sonnet-latest');
   });
+
+  it('refuses a request without max_tokens, as the API does', async () => {
+    const refused = await client.messages
+      .create({
+        model: 'claude-3-5-sonnet-latest',
+        messages: [{ role: 'user', content: 'x' }],
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((refused as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'max_tokens: Field required' },
+    });
+  });
+
+  it('answers a forced tool with a tool_use block of that tool (how a gateway gets json_schema output), plain and streamed', async () => {
+    const tool = { name: 'json_response', input_schema: { type: 'object' as const, properties: { answer: { type: 'number' } } } };
+    emulator.enqueue({ text: '{"answer":42}' }, { text: '{"answer":43}' });
+    const params = {
+      model: 'claude-3-5-sonnet-latest',
+      max_tokens: 100,
+      messages: [{ role: 'user' as const, content: 'x' }],
+      tools: [tool],
+      tool_choice: { type: 'tool' as const, name: 'json_response' },
+    };
+    const message = await client.messages.create(params);
+    expect(message.stop_reason).toBe('tool_use');
+    expect(message.content).toEqual([expect.objectContaining({ type: 'tool_use', name: 'json_response', input: { answer: 42 } })]);
+    const streamed = await client.messages.stream(params).finalMessage();
+    expect(streamed.content).toEqual([expect.objectContaining({ type: 'tool_use', name: 'json_response', input: { answer: 43 } })]);
+  });
 });
 
 describe('Gemini emulator with @google/genai', () => {
@@ -209,50 +269,78 @@ describe('Gemini emulator with @google/genai', () => {
     const pager = await client.models.list();
     expect(pager.page.map((model) => model.name)).toContain('models/gemini-2.0-flash');
   });
+
+  it('refuses tool schemas with keywords its Schema object does not have, and accepts the ones it has', async () => {
+    const send = (parameters: unknown) =>
+      fetch(`${emulator.url}/v1beta/models/gemini-2.0-flash:generateContent`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-goog-api-key': key },
+        body: JSON.stringify({
+          contents: [{ role: 'user', parts: [{ text: 'x' }] }],
+          tools: [{ functionDeclarations: [{ name: 'f', parameters }] }],
+        }),
+      });
+    for (const keyword of ['additionalProperties', '$ref', '$defs', 'propertyNames', 'uniqueItems', '$schema', 'const', 'oneOf']) {
+      const response = await send({ type: 'object', properties: { inner: { type: 'object', [keyword]: false } } });
+      expect(response.status, keyword).toBe(400);
+      const body = (await response.json()) as { error: { status: string; message: string } };
+      expect(body.error.status).toBe('INVALID_ARGUMENT');
+      expect(body.error.message).toContain(
+        `Unknown name "${keyword}" at 'tools[0].function_declarations[0].parameters.properties["inner"].value'`,
+      );
+    }
+    const accepted = await send({
+      type: 'object',
+      title: 'Args',
+      properties: { city: { type: 'string', default: 'Paris', nullable: true }, days: { type: 'integer', minimum: 1, maximum: 7 } },
+      required: ['city'],
+      propertyOrdering: ['city', 'days'],
+    });
+    expect(accepted.status).toBe(200);
+  });
 });
 
-describe('Ollama emulator (NDJSON, no official SDK installed)', () => {
+describe('Ollama emulator with the official ollama client', () => {
   let emulator: Emulator;
+  let client: Ollama;
   beforeAll(async () => {
     emulator = await startEmulator({ kind: 'ollama' });
+    client = new Ollama({ host: emulator.url });
   });
   afterAll(() => emulator.close());
 
-  it('streams NDJSON lines ending with done and counts; answers whole with stream false', async () => {
-    emulator.enqueue({ text: 'llama speaks', toolCalls: [parallel[0]!] });
-    const response = await fetch(`${emulator.url}/api/chat`, {
+  it('chats with counts and tool calls (object arguments)', async () => {
+    emulator.enqueue({ text: 'llama speaks', toolCalls: [parallel[0]!], usage: { promptTokens: 7, completionTokens: 3 } });
+    const response = await client.chat({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }] });
+    expect(response.message.content).toBe('llama speaks');
+    expect(response.message.tool_calls?.map((call) => [call.function.name, call.function.arguments])).toEqual([
+      ['get_weather', { city: 'Paris' }],
+    ]);
+    expect(response).toMatchObject({ done: true, done_reason: 'stop', prompt_eval_count: 7, eval_count: 3 });
+    expect(emulator.requests.at(-1)?.body).toMatchObject({ stream: false });
+  });
+
+  it('streams NDJSON the client reads part by part, ending with done and counts', async () => {
+    emulator.enqueue({ text: 'one two three', finish: 'length' });
+    const parts = [];
+    for await (const part of await client.chat({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], stream: true }))
+      parts.push(part);
+    expect(parts.map((part) => part.message.content).join('')).toBe('one two three');
+    expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'length', eval_count: expect.any(Number) });
+    const raw = await fetch(`${emulator.url}/api/chat`, {
       method: 'POST',
       body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }] }),
     });
-    expect(response.headers.get('content-type')).toBe('application/x-ndjson');
-    const lines = (await response.text())
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.map((line) => (line['message'] as { content: string }).content).join('')).toBe('llama speaks');
-    expect(lines.some((line) => Array.isArray((line['message'] as { tool_calls?: unknown[] }).tool_calls))).toBe(true);
-    expect(lines.at(-1)).toMatchObject({
-      done: true,
-      done_reason: 'stop',
-      eval_count: expect.any(Number),
-      prompt_eval_count: expect.any(Number),
-    });
-    const whole = (await (
-      await fetch(`${emulator.url}/api/chat`, {
-        method: 'POST',
-        body: JSON.stringify({ model: 'llama3.2', stream: false, messages: [{ role: 'user', content: 'hey' }] }),
-      })
-    ).json()) as Record<string, unknown>;
-    expect(whole).toMatchObject({ done: true, message: { role: 'assistant', content: 'Hello from ollama: hey' } });
+    expect(raw.headers.get('content-type')).toBe('application/x-ndjson');
+    await raw.text();
   });
 
-  it('embeds and lists tags', async () => {
-    const embedded = (await (
-      await fetch(`${emulator.url}/api/embed`, { method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text', input: ['a', 'b'] }) })
-    ).json()) as { embeddings: number[][] };
+  it('lists tags, follows a list changed at run time, and embeds', async () => {
+    expect((await client.list()).models.map((model) => model.name)).toEqual(['llama3.2:latest', 'nomic-embed-text:latest']);
+    emulator.setModels(['llama3.2', 'qwen2.5:7b']);
+    expect((await client.list()).models.map((model) => model.name)).toEqual(['llama3.2:latest', 'qwen2.5:7b']);
+    const embedded = await client.embed({ model: 'nomic-embed-text', input: ['a', 'b'] });
     expect(embedded.embeddings).toHaveLength(2);
-    const tags = (await (await fetch(`${emulator.url}/api/tags`)).json()) as { models: { name: string }[] };
-    expect(tags.models.map((model) => model.name)).toContain('llama3.2:latest');
   });
 });
 

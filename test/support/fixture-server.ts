@@ -6,19 +6,23 @@ export interface FixtureServer {
   url: string;
   /** What the last request carried. */
   last: { method: string; url: string; headers: IncomingHttpHeaders; body: unknown } | undefined;
-  /** Serves this status, content type and body to the next requests. */
-  serve(status: number, contentType: string, body: string): void;
+  /** Serves this status, content type, body (and extra headers) to the next requests. */
+  serve(status: number, contentType: string, body: string, headers?: Record<string, string>): void;
   close(): Promise<void>;
 }
 
 /** A tiny upstream on 127.0.0.1 that answers a fixture verbatim and records the request, for adapter tests. */
 export async function startFixtureServer(): Promise<FixtureServer> {
-  let answer = { status: 200, contentType: 'application/json', body: '{}' };
+  let answer: { status: number; contentType: string; body: string; headers?: Record<string, string> } = {
+    status: 200,
+    contentType: 'application/json',
+    body: '{}',
+  };
   const state: FixtureServer = {
     url: '',
     last: undefined,
-    serve(status, contentType, body) {
-      answer = { status, contentType, body };
+    serve(status, contentType, body, headers) {
+      answer = { status, contentType, body, ...(headers ? { headers } : {}) };
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -32,7 +36,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
         headers: request.headers,
         body: text ? (JSON.parse(text) as unknown) : undefined,
       };
-      response.writeHead(answer.status, { 'content-type': answer.contentType });
+      response.writeHead(answer.status, { 'content-type': answer.contentType, ...answer.headers });
       response.end(answer.body);
     });
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dispatchOf } from '../../app/chat-service.js';
 import type { AppContainer } from '../../app/container.js';
 import type { ChatRequest } from '../../core/chat.js';
 import { newCompletionId } from '../../core/ids.js';
@@ -28,7 +29,14 @@ export function registerChatCompletions(app: FastifyInstance, container: AppCont
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const dispatched = await container.completions.complete(chat, completionContext(request, 'chat', abort.signal, route));
+    const dispatched = await container.completions
+      .complete(chat, completionContext(request, 'chat', abort.signal, route))
+      .catch((error: unknown) => {
+        // An error answer says what was tried too; the error mapper adds its status, body and Retry-After.
+        const tried = dispatchOf(error);
+        if (tried) reply.headers(dispatchHeaders(tried, undefined, started));
+        throw error;
+      });
     const { result, metering } = dispatched;
     reply.headers(metering.headers);
     reply.headers(dispatchHeaders(dispatched, result.response.model, started));
@@ -63,6 +71,7 @@ async function streamCompletion(
       stream,
       encoder,
       headers: () => ({ ...metering.headers, ...dispatchHeaders(dispatch, undefined, started), 'x-request-id': request.id }),
+      pendingHeaders: () => ({ ...metering.headers, 'x-cb-provider': 'pending', 'x-request-id': request.id }),
       keepAliveIntervalMs: container.config.server.keepAliveIntervalMs,
       abort,
       requestId: request.id,

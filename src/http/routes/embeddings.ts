@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dispatchOf } from '../../app/chat-service.js';
 import type { AppContainer } from '../../app/container.js';
+import { encodeEmbeddings } from '../../core/embeddings.js';
 import type { EmbeddingRequest } from '../../core/embeddings.js';
 import { embeddingRequestSchema } from '../schemas/embedding-request-schema.js';
 import { validateBody } from '../validate.js';
@@ -15,10 +17,16 @@ export function registerEmbeddings(app: FastifyInstance, container: AppContainer
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const dispatched = await container.completions.embed(body, completionContext(request, 'embeddings', abort.signal));
+    const dispatched = await container.completions
+      .embed(body, completionContext(request, 'embeddings', abort.signal))
+      .catch((error: unknown) => {
+        const tried = dispatchOf(error);
+        if (tried) reply.headers(dispatchHeaders(tried, undefined, started));
+        throw error;
+      });
     reply.headers(dispatched.metering.headers);
     reply.headers(dispatchHeaders(dispatched, dispatched.result.response.model, started));
-    const response = dispatched.result.response;
+    const response = encodeEmbeddings(dispatched.result.response, body.encoding_format);
     return dispatched.metering.costUsd === undefined
       ? response
       : { ...response, usage: { ...response.usage, cost: dispatched.metering.costUsd } };

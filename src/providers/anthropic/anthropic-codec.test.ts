@@ -133,6 +133,29 @@ describe('Anthropic response conversion', () => {
   });
 });
 
+describe('Anthropic: max_tokens and json_schema answers', () => {
+  it('stop_reason max_tokens is finish_reason length, plain and streamed', () => {
+    const { response, usage } = fromAnthropicMessage('anthropic', JSON.parse(fixture('message-max-tokens.json')), false);
+    expect(response.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: 'Once upon a' } });
+    expect(usage).toMatchObject({ promptTokens: 12, completionTokens: 3 });
+    const parts = decode('max-tokens.sse');
+    expect(parts.filter((part) => part.type === 'text-delta')).toEqual([{ type: 'text-delta', choice: 0, text: 'Once upon a' }]);
+    expect(parts.at(-1)).toEqual({ type: 'finish', choice: 0, reason: 'length' });
+  });
+
+  it('a non-streamed json_schema answer through the forced tool becomes the JSON text, with finish stop and no tool call', () => {
+    const { response } = fromAnthropicMessage('anthropic', JSON.parse(fixture('message-json-schema.json')), true);
+    const choice = response.choices[0];
+    expect(JSON.parse(choice?.message.content ?? '')).toEqual({ answer: 42, unit: 'none' });
+    expect(choice?.finish_reason).toBe('stop');
+    expect(choice?.message.tool_calls).toBeUndefined();
+    // without json_schema, the same block is an ordinary tool call
+    const plain = fromAnthropicMessage('anthropic', JSON.parse(fixture('message-json-schema.json')), false).response.choices[0];
+    expect(plain?.finish_reason).toBe('tool_calls');
+    expect(plain?.message.tool_calls?.[0]?.function.name).toBe('json_response');
+  });
+});
+
 describe('Anthropic stream decoding (fixtures fed in random pieces)', () => {
   it.each([1, 2, 3])('text with cached usage (seed %i)', (seed) => {
     expect(decode('text.sse', false, seed)).toEqual([

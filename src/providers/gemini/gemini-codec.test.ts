@@ -60,6 +60,28 @@ describe('Gemini JSON-schema down-levelling', () => {
     ]);
   });
 
+  it('drops propertyNames (a map keyed by pattern) down to a plain object, nested too, and says so once', () => {
+    const { schema, dropped } = toGeminiSchema(
+      {
+        type: 'object',
+        properties: {
+          labels: { type: 'object', propertyNames: { pattern: '^[a-z]+$' }, additionalProperties: { type: 'string' } },
+          groups: { type: 'array', items: { type: 'object', propertyNames: { minLength: 2 } } },
+        },
+      },
+      "tool 'tag'",
+      'tools[0].function.parameters',
+    );
+    expect(schema).toEqual({
+      type: 'object',
+      properties: { labels: { type: 'object' }, groups: { type: 'array', items: { type: 'object' } } },
+    });
+    expect(dropped).toEqual([
+      "tool 'tag': the JSON-schema keyword 'propertyNames' is not supported by Gemini and was dropped",
+      "tool 'tag': the JSON-schema keyword 'additionalProperties' is not supported by Gemini and was dropped",
+    ]);
+  });
+
   it('refuses a recursive schema with a 400 naming the parameter', () => {
     expect(() =>
       toGeminiSchema(
@@ -177,6 +199,18 @@ describe('Gemini stream decoding (fixtures fed in random pieces)', () => {
         .map((part) => (part.type === 'tool-call-delta' ? JSON.parse(part.argumentsDelta) : null)),
     ).toEqual([{ city: 'Paris' }, { city: 'Oslo' }]);
     expect(parts.at(-1)).toEqual({ type: 'finish', choice: 0, reason: 'tool_calls' });
+  });
+
+  it('finishReason MAX_TOKENS is finish_reason length, plain and streamed', () => {
+    const parts = decode('max-tokens.sse');
+    expect(parts.filter((part) => part.type === 'text-delta').map((part) => (part.type === 'text-delta' ? part.text : ''))).toEqual([
+      'Once upon',
+      ' a',
+    ]);
+    expect(parts.at(-1)).toEqual({ type: 'finish', choice: 0, reason: 'length' });
+    const { response, usage } = fromGeminiResponse('google', JSON.parse(fixture('response-max-tokens.json')), 'gemini-2.0-flash');
+    expect(response.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: 'Once upon a' } });
+    expect(usage).toMatchObject({ promptTokens: 5, completionTokens: 3 });
   });
 
   it('a blocked prompt ends with content_filter', () => {

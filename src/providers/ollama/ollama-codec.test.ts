@@ -96,6 +96,16 @@ describe('Ollama stream decoding (fixtures fed in random pieces)', () => {
     expect(parts.at(-1)).toEqual({ type: 'finish', choice: 0, reason: 'tool_calls' });
   });
 
+  it('done_reason length is finish_reason length, plain and streamed', () => {
+    const parts = decode('length.ndjson');
+    expect(parts.slice(-2)).toEqual([
+      { type: 'usage', usage: { promptTokens: 11, completionTokens: 3 } },
+      { type: 'finish', choice: 0, reason: 'length' },
+    ]);
+    const { response } = fromOllamaResponse('ollama', JSON.parse(fixture('chat-length.json')), 'llama3.2');
+    expect(response.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: 'Once upon a' } });
+  });
+
   it('an error line is a retryable ProviderError', () => {
     expect(() => decode('error.ndjson')).toThrow(ProviderError);
   });

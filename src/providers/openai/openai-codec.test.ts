@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatRequest } from '../../core/chat.js';
+import { ErrorCode } from '../../core/errors.js';
 import type { StreamPart } from '../../core/stream-part.js';
 import { ChunkEncoder } from '../../streaming/chunk-encoder.js';
 import { startFixtureServer } from '../../../test/support/fixture-server.js';
@@ -109,5 +111,98 @@ describe('OpenAI-dialect adapters over HTTP', () => {
     expect(server.last?.headers['api-key']).toBe('az-key');
     expect(server.last?.headers['authorization']).toBeUndefined();
     expect(server.last?.body).not.toHaveProperty('model');
+  });
+});
+
+describe('OpenAI and Azure fixtures: text, json_schema, length, errors (snapshots of the outgoing body)', () => {
+  let server: FixtureServer;
+  beforeAll(async () => {
+    server = await startFixtureServer();
+  });
+  afterAll(() => server.close());
+
+  const schema = {
+    type: 'object',
+    properties: { answer: { type: 'number' }, unit: { type: 'string' } },
+    required: ['answer', 'unit'],
+    additionalProperties: false,
+  };
+  const request: ChatRequest = {
+    model: 'gpt-4o',
+    messages: [
+      { role: 'system', content: 'Answer in JSON.' },
+      { role: 'user', content: 'What is six times seven?' },
+    ],
+    response_format: { type: 'json_schema', json_schema: { name: 'answer', strict: true, schema } },
+    temperature: 0.2,
+    max_completion_tokens: 50,
+    seed: 7,
+    user: 'user-42',
+  };
+  const adapters: [string, () => ProviderAdapter][] = [
+    ['OpenAI', () => createOpenAIAdapter({ name: 'openai', baseUrl: `${server.url}/v1` })],
+    ['Azure', () => new AzureOpenAIAdapter({ name: 'azure_openai', endpoint: server.url, apiVersion: '2024-10-21' })],
+  ];
+  const call = (chat: ChatRequest) => ({
+    request: chat,
+    upstreamModel: 'gpt-4o',
+    apiKey: 'sk-test',
+    signal: AbortSignal.timeout(5_000),
+    requestId: 'r',
+  });
+
+  it.each(adapters)('%s: a text answer (OpenAI: forwarded byte for byte; Azure: decoded)', async (name, adapter) => {
+    server.serve(200, 'application/json', fixture('text.json'));
+    const result = await adapter().chat(call({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hello in French' }] }));
+    if (name === 'OpenAI') expect(result.raw).toBe(fixture('text.json'));
+    else expect(result.response).toMatchObject({ id: 'chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG', model: 'gpt-4o-2024-08-06' });
+    expect(result.response.choices[0]?.message.content).toBe('Bonjour !');
+    expect(result.usage).toMatchObject({ promptTokens: 19, completionTokens: 3 });
+    expect(server.last?.body).toMatchSnapshot();
+  });
+
+  it.each(adapters)('%s: json_schema goes upstream untouched and its answer parses', async (_name, adapter) => {
+    server.serve(200, 'application/json', fixture('json-schema.json'));
+    const result = await adapter().chat(call(request));
+    expect(JSON.parse(result.response.choices[0]?.message.content ?? '')).toEqual({ answer: 42, unit: 'none' });
+    expect((server.last?.body as Record<string, unknown>)['response_format']).toEqual(request.response_format);
+    expect(server.last?.body).toMatchSnapshot();
+  });
+
+  it.each(adapters)('%s: a stream cut by max tokens ends with finish_reason length', async (_name, adapter) => {
+    server.serve(200, 'text/event-stream', fixture('length.sse'));
+    const { sse } = await streamThrough(adapter(), false);
+    const validated = validateChunkStream(sse, { includeUsage: false });
+    expect(validated.finishReasons).toEqual(['length']);
+    expect(validated.text[0]).toBe('Once upon a');
+  });
+
+  it.each(adapters)('%s: a 429 is retryable and keeps retry-after-ms; a context-length 400 is recognised', async (_name, adapter) => {
+    server.serve(429, 'application/json', fixture('error-429.json'), { 'retry-after-ms': '140', 'retry-after': '1' });
+    await expect(adapter().chat(call(request))).rejects.toMatchObject({
+      code: ErrorCode.upstreamRateLimited,
+      status: 429,
+      isRetryable: true,
+      retryAfterMs: 140,
+      upstreamStatus: 429,
+      upstreamMessage: expect.stringMatching(/^Rate limit reached for gpt-4o/),
+    });
+    server.serve(400, 'application/json', fixture('error-context-length.json'));
+    await expect(adapter().chat(call(request))).rejects.toMatchObject({
+      code: ErrorCode.contextLengthExceeded,
+      status: 400,
+      param: 'messages',
+    });
+  });
+
+  it("Azure: a content-filter 400 is the client's error, passed through with Azure's message, not retried", async () => {
+    server.serve(400, 'application/json', fixture('azure-error-400-content-filter.json'));
+    const adapter = new AzureOpenAIAdapter({ name: 'azure_openai', endpoint: server.url, apiVersion: '2024-10-21' });
+    await expect(adapter.chat(call(request))).rejects.toMatchObject({
+      code: ErrorCode.invalidRequest,
+      status: 400,
+      isRetryable: false,
+      message: expect.stringContaining("Azure OpenAI's content management policy"),
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { ErrorCode, ProviderError } from '../../core/errors.js';
-import { parseRetryAfter } from './retry-after.js';
+import { readRetryAfter } from './retry-after.js';
 
 export interface UpstreamFailure {
   provider: string;
@@ -30,12 +30,11 @@ export function upstreamFailure(failure: UpstreamFailure): ProviderError {
     );
   }
   if (status === 429) {
-    const retryAfterMs = parseRetryAfter(headers);
     return new ProviderError(ErrorCode.upstreamRateLimited, `Provider '${provider}' is rate limiting requests${said}`, {
       ...base,
       status: 429,
       isRetryable: true,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...retryAfterOf(headers),
     });
   }
   if (status === 401 || status === 403) {
@@ -58,13 +57,19 @@ export function upstreamFailure(failure: UpstreamFailure): ProviderError {
       isRetryable: true,
     });
   }
-  const retryAfterMs = parseRetryAfter(headers);
   return new ProviderError(ErrorCode.upstreamError, `Provider '${provider}' failed with status ${status}${said}`, {
     ...base,
     status: status === 503 || status === 529 ? 503 : 502,
     isRetryable: status >= 500 || status === 409 || status === 529,
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...retryAfterOf(headers),
   });
+}
+
+/** `Retry-After` as the error carries it: a delay, or (HTTP-date form) the absolute time, read against a clock later. */
+function retryAfterOf(headers: UpstreamFailure['headers']): { retryAfterMs?: number; retryAt?: number } {
+  const read = readRetryAfter(headers);
+  if (read === undefined) return {};
+  return 'delayMs' in read ? { retryAfterMs: read.delayMs } : { retryAt: read.at };
 }
 
 /** The upstream sent something that is not what its API promises (broken JSON, missing fields). */

@@ -39,6 +39,10 @@ export function modelName(entry: ProviderCase, model: string = entry.chatModel):
   return `${entry.name}/${model}`;
 }
 
+/** Requests that carried a client's work (chat, embeddings) to any emulator; model listings (GET, discovery) do not count. */
 export function totalRequests(fleet: Fleet): number {
-  return Object.values(fleet.emulators).reduce((sum, emulator) => sum + emulator.requests.length, 0);
+  return Object.values(fleet.emulators).reduce(
+    (sum, emulator) => sum + emulator.requests.filter((request) => request.method !== 'GET').length,
+    0,
+  );
 }
