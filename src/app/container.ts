@@ -86,6 +86,8 @@ export class AppContainer {
     rules: CostRuleEngine | undefined,
   ) {
     this.redact = redact;
+    // One JSON line per request at LOG_LEVEL=debug (an access log); built only when it will be written.
+    const debugLog = config.logLevel === 'debug';
     const providers = config.providers.map((provider) => ({ config: provider, adapter: createAdapter(provider) }));
     this.catalog = new Catalog(providers, config.aliases);
     this.discovery = new ModelDiscovery(this.catalog, store, logger, clock);
@@ -126,7 +128,10 @@ export class AppContainer {
       usage: config.usage,
       clock,
       logger,
-      onFinished: (record, extra) => this.metrics.requestFinished(requestSample(record, extra)),
+      onFinished: (record, extra) => {
+        this.metrics.requestFinished(requestSample(record, extra));
+        if (debugLog) logger.debug('request finished', accessLogFields(record));
+      },
     });
     this.metrics.setSources({
       ...healthMetricSources(this.health),
@@ -320,4 +325,26 @@ function requestSample(record: UsageRecord, extra: { overheadMs: number; attempt
     };
   if (record.costUsd !== null) sample.costUsd = record.costUsd;
   return sample;
+}
+
+/** The access-log line of a request: ids, who, where, outcome, tokens, cost (never a key). */
+function accessLogFields(record: UsageRecord): Record<string, unknown> {
+  return {
+    requestId: record.requestId,
+    endpoint: record.endpoint,
+    keyId: record.keyId,
+    user: record.userId,
+    model: record.requestedModel,
+    provider: record.provider,
+    servedModel: record.model,
+    status: record.httpStatus,
+    code: record.errorCode,
+    stream: record.stream,
+    attempts: record.attempts,
+    latencyMs: Math.round(record.latencyMs),
+    ttftMs: record.ttftMs === null ? null : Math.round(record.ttftMs),
+    promptTokens: record.promptTokens,
+    completionTokens: record.completionTokens,
+    costUsd: record.costUsd,
+  };
 }

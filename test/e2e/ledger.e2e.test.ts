@@ -55,6 +55,7 @@ for (const backend of await backends()) {
         OPENAI_BASE_URL: openai.url,
         ANTHROPIC_API_KEY: 'sk-ledger-anthropic',
         ANTHROPIC_BASE_URL: anthropic.url,
+        LOG_LEVEL: 'debug',
       };
       gateway = await startGateway({ env, dataDir });
     }, 60_000);
@@ -129,6 +130,18 @@ for (const backend of await backends()) {
       expect(byId.get('ledger-stream')?.ttftMs).toBeGreaterThanOrEqual(0);
       expect(byId.get('ledger-failed')).toMatchObject({ status: 'error', httpStatus: 400, costUsd: 0 });
       expect(byId.get('ledger-unknown')).toMatchObject({ status: 'error', httpStatus: 404, errorCode: 'model_not_found' });
+      // At LOG_LEVEL=debug every request is one structured access-log line, keyed by its request id.
+      const line = gateway.logs
+        .map((text) => JSON.parse(text) as Record<string, unknown>)
+        .find((entry) => entry['requestId'] === 'ledger-plain');
+      expect(line).toMatchObject({
+        level: 'debug',
+        msg: 'request finished',
+        provider: 'openai',
+        servedModel: 'gpt-4o',
+        status: 200,
+        promptTokens: 1000,
+      });
     });
 
     it('reports costs in the seed shape with breakdowns and projections, and metrics in the getMetrics shape', async () => {
