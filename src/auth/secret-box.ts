@@ -60,9 +60,12 @@ export class MasterKey {
   open(sealed: Sealed, recordId: string): string {
     if (sealed.masterFingerprint !== this.fingerprint)
       throw new Error(`sealed with master key ${sealed.masterFingerprint}, not ${this.fingerprint}`);
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(sealed.iv, 'base64'));
+    const tag = Buffer.from(sealed.tag, 'base64');
+    // A truncated tag would lower forgery resistance; GCM tags here are always the full 16 bytes.
+    if (tag.length !== 16) throw new Error(`record ${recordId} has a ${tag.length}-byte tag, not 16`);
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(sealed.iv, 'base64'), { authTagLength: 16 });
     decipher.setAAD(Buffer.from(recordId, 'utf8'));
-    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+    decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]).toString('utf8');
   }
 

@@ -14,8 +14,7 @@ export function withUsageCost(json: string, costUsd: number): string {
   index++;
   while (index < json.length && isSpace(json.charCodeAt(index))) index++;
   if (json[index] !== '{') return json;
-  const close = json.indexOf('}', index);
-  if (json.slice(index, close === -1 ? undefined : close).includes('"cost"')) return json;
+  if (hasTopLevelKey(json, index, '"cost"')) return json;
   let next = index + 1;
   while (next < json.length && isSpace(json.charCodeAt(next))) next++;
   const separator = json[next] === '}' ? '' : ',';
@@ -29,4 +28,35 @@ function formatCost(costUsd: number): string {
 
 function isSpace(code: number): boolean {
   return code === 32 || code === 10 || code === 13 || code === 9;
+}
+
+/** Whether the object starting at `open` (a `{`) has `key` (quoted) among its own keys, nested objects aside. */
+function hasTopLevelKey(json: string, open: number, key: string): boolean {
+  let depth = 0;
+  for (let index = open; index < json.length; index++) {
+    const char = json[index];
+    if (char === '"') {
+      const end = stringEnd(json, index);
+      if (depth === 1 && json.startsWith(key, index) && end === index + key.length - 1) {
+        let next = end + 1;
+        while (next < json.length && isSpace(json.charCodeAt(next))) next++;
+        if (json[next] === ':') return true;
+      }
+      index = end;
+    } else if (char === '{' || char === '[') depth++;
+    else if (char === '}' || char === ']') {
+      depth--;
+      if (depth === 0) return false;
+    }
+  }
+  return false;
+}
+
+/** Index of the quote that closes the string opening at `start`. */
+function stringEnd(json: string, start: number): number {
+  for (let index = start + 1; index < json.length; index++) {
+    if (json[index] === '\\') index++;
+    else if (json[index] === '"') return index;
+  }
+  return json.length;
 }

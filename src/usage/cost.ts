@@ -28,7 +28,11 @@ export function costOf(pricing: ModelPricing, usage: Usage): number | undefined 
  * requests cannot overspend. Undefined when the price is unknown.
  */
 export function worstCaseCost(pricing: ModelPricing, promptCharacters: number, maxOutputTokens: number): number | undefined {
-  return costOf(pricing, { promptTokens: promptCharacters, completionTokens: maxOutputTokens });
+  const { input, output } = pricing;
+  if (input === undefined || output === undefined) return undefined;
+  // Every prompt token at the dearest prompt price it could be billed at (a cache write can cost more than input).
+  const promptPrice = Math.max(input, pricing.cacheWrite ?? input, pricing.cachedInput ?? 0);
+  return (promptCharacters * promptPrice + maxOutputTokens * output) / 1_000_000;
 }
 
 /** `$1,234.57`, `$0.0042`: two decimals, more for amounts under a cent so small costs do not read as zero. */
