@@ -5,16 +5,14 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { hashGatewayKey, looksLikeGatewayKey } from '../auth/gateway-key.js';
 import { KeyAuthenticator } from '../auth/key-authenticator.js';
-import { ErrorCode, GatewayError } from '../core/errors.js';
+import { ErrorCode } from '../core/errors.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { GatewayKeyAdmin } from './gateway-key-admin.js';
+import { fakeClock as sharedFakeClock, refusal } from '../../test/support/unit.js';
 
 const start = Date.UTC(2025, 5, 15, 12);
 
-function fakeClock(at = start) {
-  const state = { now: at };
-  return { now: () => state.now, advance: (ms: number) => (state.now += ms) };
-}
+const fakeClock = (at = start) => sharedFakeClock(at);
 
 let directory: string;
 let file: string;
@@ -32,16 +30,6 @@ afterEach(async () => {
   await store.close();
   rmSync(directory, { recursive: true, force: true });
 });
-
-async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('GatewayKeyAdmin.create', () => {
   it('returns a new cb_ key once, with a view of its record that has no hash', async () => {

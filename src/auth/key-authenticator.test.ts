@@ -8,14 +8,12 @@ import type { GatewayKeyRecord } from '../storage/key-repository.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { generateGatewayKey, hashGatewayKey, looksLikeGatewayKey, newKeyId } from './gateway-key.js';
 import { KeyAuthenticator, principalOf } from './key-authenticator.js';
+import { fakeClock as sharedFakeClock, refusal } from '../../test/support/unit.js';
 
 const start = Date.UTC(2025, 5, 15, 12);
 const adminKey = 'cb-admin-0123456789-test-only';
 
-function fakeClock(at = start) {
-  const state = { now: at };
-  return { now: () => state.now, advance: (ms: number) => (state.now += ms) };
-}
+const fakeClock = (at = start) => sharedFakeClock(at);
 
 let directory: string;
 let store: SqliteStore;
@@ -50,16 +48,6 @@ async function storedKey(overrides: Partial<GatewayKeyRecord> = {}): Promise<{ k
   };
   await store.gatewayKeys.insert(record);
   return { key, record };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('gateway keys', () => {

@@ -1,3 +1,5 @@
+import { editDistance } from '../core/edit-distance.js';
+
 /** The names closest to `wanted` (edit distance, case-insensitive), for "did you mean" messages. */
 export function closestNames(wanted: string, names: Iterable<string>, limit = 3): string[] {
   const target = wanted.toLowerCase();
@@ -11,17 +13,4 @@ export function closestNames(wanted: string, names: Iterable<string>, limit = 3)
   }
   scored.sort((left, right) => left.distance - right.distance || left.name.localeCompare(right.name));
   return scored.slice(0, limit).map((entry) => entry.name);
-}
-
-function editDistance(left: string, right: string): number {
-  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
-  for (let row = 1; row <= left.length; row++) {
-    const current = [row];
-    for (let column = 1; column <= right.length; column++) {
-      const cost = left[row - 1] === right[column - 1] ? 0 : 1;
-      current[column] = Math.min((previous[column] ?? 0) + 1, (current[column - 1] ?? 0) + 1, (previous[column - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[right.length] ?? 0;
 }

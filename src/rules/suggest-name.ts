@@ -1,3 +1,5 @@
+import { editDistance } from '../core/edit-distance.js';
+
 /** The candidate closest to `wanted` (edit distance, case-insensitive), if one is close enough to suggest. */
 export function closestName(wanted: string, candidates: Iterable<string>): string | undefined {
   const target = wanted.toLowerCase();
@@ -17,17 +19,4 @@ export function closestName(wanted: string, candidates: Iterable<string>): strin
 export function didYouMean(wanted: string, candidates: Iterable<string>): string {
   const suggestion = closestName(wanted, candidates);
   return suggestion === undefined ? '' : `; did you mean '${suggestion}'?`;
-}
-
-function editDistance(left: string, right: string): number {
-  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
-  for (let row = 1; row <= left.length; row++) {
-    const current = [row];
-    for (let column = 1; column <= right.length; column++) {
-      const cost = left[row - 1] === right[column - 1] ? 0 : 1;
-      current[column] = Math.min((previous[column] ?? 0) + 1, (current[column - 1] ?? 0) + 1, (previous[column - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[right.length] ?? 0;
 }

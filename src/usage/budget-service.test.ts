@@ -12,15 +12,13 @@ import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { periodEnd, periodStart } from './budget-periods.js';
 import { BudgetService, keyBudgetRecord } from './budget-service.js';
 import type { BudgetCandidate, BudgetNotifier } from './budget-service.js';
+import { fakeClock as sharedFakeClock, refusal } from '../../test/support/unit.js';
 
 const hour = 3_600_000;
 /** Sunday 15 June 2025, 12:00 UTC. */
 const noon = Date.UTC(2025, 5, 15, 12);
 
-function fakeClock(start = noon) {
-  const state = { now: start };
-  return { now: () => state.now, set: (ms: number) => (state.now = ms), advance: (ms: number) => (state.now += ms) };
-}
+const fakeClock = (at = noon) => sharedFakeClock(at);
 
 function usageConfig(budgets: BudgetDefinition[] = [], overrides: Partial<UsageConfig> = {}): UsageConfig {
   return { budgets, expensiveOutputPrice: 10, rateLimits: {}, costRules: [], notifications: {}, environment: undefined, ...overrides };
@@ -51,16 +49,6 @@ const local = candidate('ollama', 'llama3.2', 0, 0);
 /** Lets fire-and-forget work (alert checks, notifications) finish; no timers involved. */
 async function drain(): Promise<void> {
   for (let turn = 0; turn < 10; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 let directory: string;

@@ -2,42 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, GatewayError } from '../core/errors.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RateLimits } from './rate-limiter.js';
+import { fakeClock as sharedFakeClock, refusalOf } from '../../test/support/unit.js';
 
 const minute = 60_000;
 /** A window start, so `at(ms)` reads as "ms into the window". */
 const base = 1_000 * minute;
 
-function fakeClock(start = base) {
-  const state = { now: start };
-  return {
-    now: () => state.now,
-    set: (ms: number) => (state.now = ms),
-    advance: (ms: number) => (state.now += ms),
-  };
-}
+const fakeClock = (at = base) => sharedFakeClock(at);
 
 function scope(name: string, limits: RateLimits, label = `key '${name}'`) {
   return { scope: name, label, limits };
 }
 
 /** The 429 an admission throws, or a test failure when it was admitted. */
-function refusal(admit: () => unknown): GatewayError {
-  try {
-    admit();
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected the admission to be refused');
-}
-
 describe('RateLimiter requests per minute', () => {
   it('admits rpm requests in a minute and refuses the next with a retryable 429 naming the limit', () => {
     const clock = fakeClock(base + 10_000);
     const limiter = new RateLimiter(clock);
     const limits = [scope('alpha', { rpm: 3 })];
     for (let index = 0; index < 3; index++) limiter.admit(limits, 0).release(0);
-    const error = refusal(() => limiter.admit(limits, 0));
+    const error = refusalOf(() => limiter.admit(limits, 0));
     expect(error.code).toBe(ErrorCode.rateLimited);
     expect(error.status).toBe(429);
     expect(error.isRetryable).toBe(true);
@@ -76,7 +60,7 @@ describe('RateLimiter tokens per minute', () => {
     const limiter = new RateLimiter(fakeClock(base + 1_000));
     const limits = [scope('alpha', { tpm: 1_000 })];
     const first = limiter.admit(limits, 600);
-    const error = refusal(() => limiter.admit(limits, 500));
+    const error = refusalOf(() => limiter.admit(limits, 500));
     expect(error.message).toContain('1000 tokens per minute');
     first.release(100); // 100 used, not 600
     const second = limiter.admit(limits, 500);
@@ -125,7 +109,7 @@ describe('RateLimiter concurrency', () => {
     const limits = [scope('alpha', { concurrency: 2 })];
     const first = limiter.admit(limits, 0);
     limiter.admit(limits, 0);
-    const error = refusal(() => limiter.admit(limits, 0));
+    const error = refusalOf(() => limiter.admit(limits, 0));
     expect(error.message).toContain('2 requests in flight');
     expect(error.retryAfterMs).toBe(1_000);
     first.release(0);
@@ -153,7 +137,7 @@ describe('RateLimiter with several scopes', () => {
     const global = scope('global', { rpm: 2 }, 'this gateway');
     limiter.admit([key, global], 0);
     limiter.admit([key, global], 0);
-    const error = refusal(() => limiter.admit([key, global], 0));
+    const error = refusalOf(() => limiter.admit([key, global], 0));
     expect(error.message).toContain('Rate limit of this gateway reached (2 requests per minute)');
     expect(error.headers['x-ratelimit-limit-requests']).toBe('2');
     // The key saw 2 requests, not 3: three more fit under its 5.
@@ -177,7 +161,7 @@ describe('RateLimiter with several scopes', () => {
     const key = scope('key:k1', { rpm: 1 });
     const global = scope('global', { rpm: 100 }, 'this gateway');
     limiter.admit([global, key], 0);
-    expect(refusal(() => limiter.admit([global, key], 0)).message).toContain("key 'key:k1'");
+    expect(refusalOf(() => limiter.admit([global, key], 0)).message).toContain("key 'key:k1'");
   });
 
   it('a release frees every scope of the ticket', () => {
@@ -249,7 +233,7 @@ describe('RateLimiter Retry-After', () => {
     clock.set(base + 40_000);
     for (let index = 0; index < 5; index++) limiter.admit(limits, 0);
     clock.set(base + 50_000);
-    const error = refusal(() => limiter.admit(limits, 0));
+    const error = refusalOf(() => limiter.admit(limits, 0));
     // The first five were admitted at 10 s: they leave the window at 70 s, 20 s from now.
     expect(error.retryAfterMs).toBe(20_000);
     expect(error.message).toContain('retry after 20 s');
@@ -270,7 +254,7 @@ describe('RateLimiter Retry-After', () => {
     cases.forEach(([limits, tokens], index) => {
       const entry = [scope(`s${index}`, limits)];
       limiter.admit(entry, tokens);
-      const error = refusal(() => limiter.admit(entry, tokens));
+      const error = refusalOf(() => limiter.admit(entry, tokens));
       expect(error.retryAfterMs).toBeGreaterThan(0);
       expect(error.retryAfterMs).toBeLessThanOrEqual(minute);
     });
@@ -281,7 +265,7 @@ describe('RateLimiter Retry-After', () => {
     const limiter = new RateLimiter(clock);
     const limits = [scope('alpha', { rpm: 10 })];
     for (let index = 0; index < 10; index++) limiter.admit(limits, 0);
-    const error = refusal(() => limiter.admit(limits, 0));
+    const error = refusalOf(() => limiter.admit(limits, 0));
     expect(error.retryAfterMs).toBeGreaterThanOrEqual(10_000);
   });
 
@@ -292,7 +276,7 @@ describe('RateLimiter Retry-After', () => {
     const limiter = new RateLimiter(clock);
     const limits = [scope('alpha', { rpm: 10 })];
     for (let index = 0; index < 10; index++) limiter.admit(limits, 0);
-    const error = refusal(() => limiter.admit(limits, 0));
+    const error = refusalOf(() => limiter.admit(limits, 0));
     clock.advance(error.retryAfterMs ?? 0);
     expect(() => limiter.admit(limits, 0)).not.toThrow();
   });
@@ -337,7 +321,7 @@ describe('RateLimiter x-ratelimit headers', () => {
     const limiter = new RateLimiter(fakeClock(base + 1_000));
     const limits = [scope('alpha', { rpm: 1 })];
     limiter.admit(limits, 0);
-    const error = refusal(() => limiter.admit(limits, 0));
+    const error = refusalOf(() => limiter.admit(limits, 0));
     expect(error.headers).toMatchObject({ 'x-ratelimit-limit-requests': '1', 'x-ratelimit-remaining-requests': '0' });
   });
 
