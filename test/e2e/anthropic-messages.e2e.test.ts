@@ -91,6 +91,35 @@ describe('model names, paths and warnings', () => {
     }
   });
 
+  it('serves a Claude-Code-shaped beta request (anthropic-beta, ?beta=true, cache markers, thinking) from an OpenAI backend', async () => {
+    const openai = fleet.emulators['openai']!;
+    openai.enqueue({ toolCalls: [{ name: 'Read', arguments: { file_path: '/src/app.ts' } }] });
+    const { data, response } = await client.beta.messages
+      .create({
+        model: 'openai/gpt-4o',
+        max_tokens: 32_000,
+        betas: ['claude-code-20250219', 'interleaved-thinking-2025-05-14'],
+        system: [
+          { type: 'text', text: 'You are Claude Code.' },
+          { type: 'text', text: 'Project instructions.', cache_control: { type: 'ephemeral' } },
+        ],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Open app.ts', cache_control: { type: 'ephemeral' } }] }],
+        tools: [
+          { name: 'Read', description: 'Reads a file', input_schema: { type: 'object', properties: { file_path: { type: 'string' } } } },
+        ],
+        metadata: { user_id: 'user_abc_session_1' },
+        thinking: { type: 'enabled', budget_tokens: 4_000 },
+      })
+      .withResponse();
+    expect(data.content).toEqual([{ type: 'tool_use', id: expect.any(String), name: 'Read', input: { file_path: '/src/app.ts' } }]);
+    expect(data.stop_reason).toBe('tool_use');
+    expect(response.headers.get('x-cb-warnings')).toContain('thinking (enabled) is not carried over');
+    const upstream = openai.requests[0]!;
+    expect(upstream.path).toBe('/v1/chat/completions');
+    expect(upstream.body).toMatchObject({ model: 'gpt-4o', max_tokens: 32_000, user: 'user_abc_session_1' });
+    expect(JSON.stringify(upstream.body)).not.toContain('thinking');
+  });
+
   it('passes prompt-cache markers on to an Anthropic backend', async () => {
     const anthropic = fleet.emulators['anthropic']!;
     await client.messages.create({
