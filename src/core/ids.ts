@@ -14,3 +14,13 @@ export function newCompletionId(): string {
 export function newToolCallId(): string {
   return `call_${randomBytes(18).toString('base64url')}`;
 }
+
+/** An Anthropic-style message id (`msg_` and 24 random url-safe characters), for the Messages API front door. */
+export function newMessageId(): string {
+  return `msg_${randomBytes(18).toString('base64url')}`;
+}
+
+/** An Anthropic-style tool-use id, for a tool call whose provider gave none. */
+export function newToolUseId(): string {
+  return `toolu_${randomBytes(18).toString('base64url')}`;
+}

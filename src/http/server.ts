@@ -7,6 +7,7 @@ import { createAccessGuard } from './access-guard.js';
 import { mapError } from './error-mapper.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
+import { registerMessages } from './routes/messages.js';
 import { registerHealth } from './routes/health.js';
 import { registerModels } from './routes/models.js';
 import { registerAdminKeys } from './routes/admin-keys.js';
@@ -61,6 +62,7 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerModels(app, container);
   registerChatCompletions(app, container);
   registerEmbeddings(app, container);
+  registerMessages(app, container);
   registerRouting(app, container);
   registerAdminKeys(app, container);
   registerUsage(app, container);

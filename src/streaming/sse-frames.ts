@@ -18,3 +18,8 @@ export const sseHeaders: Record<string, string> = {
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 };
+
+/** A named event (`event:` line then `data:`), as Anthropic's streams frame every event. */
+export function sseEvent(event: string, json: string): string {
+  return `event: ${event}\ndata: ${json}\n\n`;
+}

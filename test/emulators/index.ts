@@ -20,6 +20,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   body: unknown;
   rawBody: string;
+  /** True once the connection closed before the answer was complete: the caller cancelled it (or a fault cut it). */
+  closedEarly: boolean;
 }
 
 /**
@@ -109,7 +111,19 @@ export async function startEmulator(options: {
     } catch {
       // an unparsable body stays undefined and is answered with the provider's 400 below
     }
-    requests.push({ method: request.method ?? 'GET', path: url.pathname, query, headers, body, rawBody });
+    const recorded: RecordedRequest = {
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query,
+      headers,
+      body,
+      rawBody,
+      closedEarly: false,
+    };
+    requests.push(recorded);
+    response.once('close', () => {
+      if (!response.writableFinished) recorded.closedEarly = true;
+    });
     if (rawBody && body === undefined) {
       sendJson(response, { status: 400, body: dialect.error(400, 'We could not parse the JSON body of your request.') });
       return;
