@@ -37,6 +37,8 @@ import type { Store } from '../storage/store.js';
 import { ChatService } from './chat-service.js';
 import { createJsonLogger } from './json-logger.js';
 import { ModelDiscovery } from './model-discovery.js';
+import type { EventBus } from '../streaming/event-bus.js';
+import { MemoryEventBus } from '../streaming/memory-event-bus.js';
 
 export const version = '0.1.0';
 
@@ -66,6 +68,8 @@ export class AppContainer {
   readonly budgets: BudgetService;
   readonly reports: UsageReports;
   readonly metrics: GatewayMetrics;
+  /** Engine, completion, cost and health events for subscribers (in-process unless NATS is configured). */
+  readonly events: EventBus;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -84,8 +88,10 @@ export class AppContainer {
     readonly ledger: UsageLedger,
     keyring: Keyring | undefined,
     rules: CostRuleEngine | undefined,
+    events: EventBus,
   ) {
     this.redact = redact;
+    this.events = events;
     // One JSON line per request at LOG_LEVEL=debug (an access log); built only when it will be written.
     const debugLog = config.logLevel === 'debug';
     const providers = config.providers.map((provider) => ({ config: provider, adapter: createAdapter(provider) }));
@@ -152,7 +158,10 @@ export class AppContainer {
     }
   }
 
-  static async create(config: GatewayConfig, options: { logger?: Logger; clock?: Clock; store?: Store } = {}): Promise<AppContainer> {
+  static async create(
+    config: GatewayConfig,
+    options: { logger?: Logger; clock?: Clock; store?: Store; events?: EventBus } = {},
+  ): Promise<AppContainer> {
     const redact = createRedactor(configuredSecrets(config));
     const logger = options.logger ?? createJsonLogger(config.logLevel, redact);
     const clock = options.clock ?? systemClock;
@@ -166,7 +175,8 @@ export class AppContainer {
       throw new ConfigError(`The cost rules are invalid:\n- ${compiledRules.issues.join('\n- ')}`, compiledRules.issues);
     }
     for (const warning of compiledRules.warnings) logger.warn(warning);
-    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine);
+    const events = options.events ?? new MemoryEventBus(clock, logger);
+    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events);
     await container.budgets.init();
     await container.refreshBudgetSnapshot();
     container.budgetTimer = setInterval(() => void container.refreshBudgetSnapshot(), 15_000);
@@ -220,6 +230,7 @@ export class AppContainer {
     const used = this.authenticator.takeUsed();
     if (used.length > 0) await this.store.gatewayKeys.touch(used, this.clock.now()).catch(() => undefined);
     await Promise.allSettled(this.catalog.adapters().map(({ adapter }) => adapter.close()));
+    await this.events.close().catch(() => undefined);
     await this.store.close();
   }
 }
