@@ -1,5 +1,6 @@
 import type { ModelInfo } from '../core/models.js';
 import type { BudgetRepository } from './budget-repository.js';
+import type { FunctionRepository } from './function-repository.js';
 import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
 import type { UsageRepository } from './usage-repository.js';
 
@@ -18,6 +19,8 @@ export interface Store {
   readonly providerKeys: ProviderKeyRepository;
   readonly usage: UsageRepository;
   readonly budgets: BudgetRepository;
+  /** Function definitions and executions. */
+  readonly functions: FunctionRepository;
   close(): Promise<void>;
 }
 
