@@ -1,5 +1,6 @@
 import type { ModelInfo } from '../core/models.js';
 import type { BudgetRepository } from './budget-repository.js';
+import type { FunctionRepository } from './function-repository.js';
 import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
 import type { UsageRepository } from './usage-repository.js';
 import type { WorkflowRepository } from './workflow-repository.js';
@@ -21,6 +22,8 @@ export interface Store {
   readonly budgets: BudgetRepository;
   /** Workflow definitions, instances, tokens, event log, outbox and timers (`workflow-repository.ts`). */
   readonly workflows: WorkflowRepository;
+  /** Function definitions and executions. */
+  readonly functions: FunctionRepository;
   close(): Promise<void>;
 }
 

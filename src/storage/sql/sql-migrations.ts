@@ -202,6 +202,52 @@ const migrations: Record<string, Migration> = {
         .addColumn('due_at', 'bigint', (column) => column.notNull())
         .execute();
       await db.schema.createIndex('workflow_timers_due').on('workflow_timers').columns(['due_at']).execute();
+      },
+    },
+  '0004_functions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('function_definitions')
+        .addColumn('name', 'text', (column) => column.primaryKey())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('definition', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('function_executions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('function_name', 'text', (column) => column.notNull())
+        .addColumn('function_version', 'integer', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('attempt', 'integer', (column) => column.notNull())
+        .addColumn('max_attempts', 'integer', (column) => column.notNull())
+        .addColumn('input', 'text', (column) => column.notNull())
+        .addColumn('output', 'text')
+        .addColumn('error', 'text')
+        .addColumn('stdout', 'text', (column) => column.notNull())
+        .addColumn('stderr', 'text', (column) => column.notNull())
+        .addColumn('exit_code', 'integer')
+        .addColumn('trigger', 'text', (column) => column.notNull())
+        .addColumn('trigger_event', 'text')
+        .addColumn('workflow_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('parent_id', 'text')
+        .addColumn('chain_root_id', 'text')
+        .addColumn('idempotency_key', 'text', (column) => column.unique())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('scheduled_at', 'bigint', (column) => column.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('duration_ms', 'double precision')
+        .execute();
+      for (const columns of [['function_name', 'created_at'], ['chain_root_id'], ['status', 'scheduled_at']]) {
+        await db.schema
+          .createIndex(`function_executions_${columns.join('_')}`)
+          .on('function_executions')
+          .columns(columns)
+          .execute();
+      }
     },
   },
 };

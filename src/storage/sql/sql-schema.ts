@@ -126,4 +126,31 @@ export interface SqlSchema {
     output: string | null;
   };
   workflow_timers: { id: string; instance_id: string; workflow_id: string; transition_id: string; due_at: number };
+  function_definitions: { name: string; version: number; definition: string; created_at: number; updated_at: number };
+  function_executions: {
+    id: string;
+    function_name: string;
+    function_version: number;
+    status: string;
+    attempt: number;
+    max_attempts: number;
+    input: string;
+    output: string | null;
+    error: string | null;
+    stdout: string;
+    stderr: string;
+    exit_code: number | null;
+    trigger: string;
+    trigger_event: string | null;
+    workflow_id: string | null;
+    instance_id: string | null;
+    parent_id: string | null;
+    chain_root_id: string | null;
+    idempotency_key: string | null;
+    created_at: number;
+    scheduled_at: number;
+    started_at: number | null;
+    finished_at: number | null;
+    duration_ms: number | null;
+  };
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { ModelInfo } from '../../core/models.js';
 import type { ModelCacheRepository, Store, StoreBackend } from '../store.js';
 import { SqlBudgetRepository } from './sql-budget-repository.js';
+import { SqlFunctionRepository } from './sql-function-repository.js';
 import { SqlGatewayKeyRepository, SqlProviderKeyRepository } from './sql-key-repository.js';
 import { sqlMigrations } from './sql-migrations.js';
 import type { SqlSchema } from './sql-schema.js';
@@ -21,6 +22,7 @@ export class SqlStore implements Store {
   readonly usage: SqlUsageRepository;
   readonly budgets: SqlBudgetRepository;
   readonly workflows: SqlWorkflowRepository;
+  readonly functions: SqlFunctionRepository;
 
   protected constructor(
     readonly backend: StoreBackend,
@@ -33,6 +35,7 @@ export class SqlStore implements Store {
     this.usage = new SqlUsageRepository(db);
     this.budgets = new SqlBudgetRepository(db, dialect);
     this.workflows = new SqlWorkflowRepository(db);
+    this.functions = new SqlFunctionRepository(db);
   }
 
   /**
