@@ -1,4 +1,5 @@
 import type { ModelInfo } from '../core/models.js';
+import type { AgentRepository } from './agent-repository.js';
 import type { BudgetRepository } from './budget-repository.js';
 import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
 import type { UsageRepository } from './usage-repository.js';
@@ -18,6 +19,8 @@ export interface Store {
   readonly providerKeys: ProviderKeyRepository;
   readonly usage: UsageRepository;
   readonly budgets: BudgetRepository;
+  /** Agent definitions and executions. */
+  readonly agents: AgentRepository;
   close(): Promise<void>;
 }
 

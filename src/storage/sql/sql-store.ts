@@ -2,6 +2,7 @@ import { Migrator } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { ModelInfo } from '../../core/models.js';
 import type { ModelCacheRepository, Store, StoreBackend } from '../store.js';
+import { SqlAgentRepository } from './sql-agent-repository.js';
 import { SqlBudgetRepository } from './sql-budget-repository.js';
 import { SqlGatewayKeyRepository, SqlProviderKeyRepository } from './sql-key-repository.js';
 import { sqlMigrations } from './sql-migrations.js';
@@ -19,6 +20,7 @@ export class SqlStore implements Store {
   readonly providerKeys: SqlProviderKeyRepository;
   readonly usage: SqlUsageRepository;
   readonly budgets: SqlBudgetRepository;
+  readonly agents: SqlAgentRepository;
 
   protected constructor(
     readonly backend: StoreBackend,
@@ -30,6 +32,7 @@ export class SqlStore implements Store {
     this.providerKeys = new SqlProviderKeyRepository(db);
     this.usage = new SqlUsageRepository(db);
     this.budgets = new SqlBudgetRepository(db, dialect);
+    this.agents = new SqlAgentRepository(db);
   }
 
   /**
