@@ -32,7 +32,7 @@ describe('parseAgentDefinition', () => {
     const parsed = parseAgentDefinition({ id: 'bad id', temperature: 3, retry: { attempts: 0 } });
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
-    expect(parsed.issues.map((issue) => issue.path).sort()).toEqual(['id', 'retry.attempts', 'temperature']);
+    expect(parsed.issues.map((issue) => issue.path).sort()).toEqual(['id', 'model', 'retry.attempts', 'temperature', 'userTemplate']);
     const missing = parseAgentDefinition({ id: 'a', provider: 'anthropic' });
     expect(missing).toMatchObject({ ok: false });
     if (missing.ok) return;

@@ -104,26 +104,18 @@ export type AgentParseResult = { ok: true; agent: AgentDefinition } | { ok: fals
 /** Checks and normalises an agent definition. Never throws; every problem is reported at once. */
 export function parseAgentDefinition(input: unknown): AgentParseResult {
   const parsed = agentInputSchema.safeParse(input);
-  if (!parsed.success)
-    return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })) };
-  const raw = parsed.data;
-  const issues: AgentDefinitionIssue[] = [];
-  const userTemplate = raw.userTemplate ?? raw.prompts?.userTemplate ?? raw.prompts?.user_template ?? raw.prompt;
-  const systemPrompt = raw.systemPrompt ?? raw.prompts?.system;
-  if (userTemplate === undefined || userTemplate.trim() === '')
-    issues.push({ path: 'userTemplate', message: 'an agent needs a user template (userTemplate, prompts.user_template or prompt)' });
-  if (raw.model === undefined && (raw.provider === undefined || raw.provider !== bestAvailable))
-    issues.push({
-      path: 'model',
-      message:
-        raw.provider === undefined
-          ? "name a model (a router model, a virtual model, 'auto' or 'best_available')"
-          : `provider '${raw.provider}' needs a model to call on it (or use provider 'best_available')`,
-    });
-  if (raw.outputSchema !== undefined) {
-    const compiled = compileOutputSchema(raw.outputSchema);
-    if (!compiled.ok) issues.push({ path: 'outputSchema', message: compiled.error });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+    // The cross-field checks too, on what can be read, so one answer lists every problem.
+    if (input !== null && typeof input === 'object' && !Array.isArray(input))
+      for (const issue of crossFieldIssues(input as AgentDefinitionInput))
+        if (!issues.some((known) => known.path === issue.path)) issues.push(issue);
+    return { ok: false, issues };
   }
+  const raw = parsed.data;
+  const issues = crossFieldIssues(raw);
+  const userTemplate = userTemplateOf(raw);
+  const systemPrompt = raw.systemPrompt ?? raw.prompts?.system;
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
@@ -145,6 +137,30 @@ export function parseAgentDefinition(input: unknown): AgentParseResult {
       timeoutMs: raw.timeoutMs ?? defaultTimeoutMs,
     },
   };
+}
+
+function userTemplateOf(raw: Partial<AgentDefinitionInput>): string | undefined {
+  return raw.userTemplate ?? raw.prompts?.userTemplate ?? raw.prompts?.user_template ?? raw.prompt;
+}
+
+function crossFieldIssues(raw: Partial<AgentDefinitionInput>): AgentDefinitionIssue[] {
+  const issues: AgentDefinitionIssue[] = [];
+  const userTemplate = userTemplateOf(raw);
+  if (typeof userTemplate !== 'string' || userTemplate.trim() === '')
+    issues.push({ path: 'userTemplate', message: 'an agent needs a user template (userTemplate, prompts.user_template or prompt)' });
+  if (raw.model === undefined && raw.provider !== bestAvailable)
+    issues.push({
+      path: 'model',
+      message:
+        raw.provider === undefined
+          ? "name a model (a router model, a virtual model, 'auto' or 'best_available')"
+          : `provider '${raw.provider}' needs a model to call on it (or use provider 'best_available')`,
+    });
+  if (raw.outputSchema !== null && typeof raw.outputSchema === 'object') {
+    const compiled = compileOutputSchema(raw.outputSchema);
+    if (!compiled.ok) issues.push({ path: 'outputSchema', message: compiled.error });
+  }
+  return issues;
 }
 
 /** How to reach a model, in router terms (the port's implementation turns it into route options). */

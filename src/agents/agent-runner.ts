@@ -43,6 +43,8 @@ export interface AgentRunResult {
   output: AgentOutput | undefined;
   /** True when a completed execution of the same firing was found and returned without calling a model. */
   reused: boolean;
+  /** For a run that did not complete: whether its last failure may pass on another try (a timeout, a provider down). */
+  retryable: boolean;
 }
 
 /**
@@ -66,7 +68,8 @@ export class AgentRunner {
     const id = executionIdOf(agent.id, site);
     if (site?.firingId !== undefined) {
       const earlier = await this.deps.executions.getExecution(id);
-      if (earlier?.status === 'completed' && earlier.output) return { execution: earlier, output: earlier.output, reused: true };
+      if (earlier?.status === 'completed' && earlier.output)
+        return { execution: earlier, output: earlier.output, reused: true, retryable: false };
     }
     const startedAt = this.deps.clock.now();
     const execution: AgentExecutionRecord = {
@@ -115,8 +118,10 @@ export class AgentRunner {
       execution.output = output ?? null;
       execution.finishedAt = this.deps.clock.now();
       execution.durationMs = execution.finishedAt - startedAt;
+      let retryable = false;
       if (error !== undefined) {
         const failure = failureOf(error);
+        retryable = failure.retryable;
         execution.error = { code: failure.code, message: failure.message };
         events.publish({ ...base(), type: 'AGENT_FAILED', code: failure.code, message: failure.message, attempts: execution.attempts });
       } else {
@@ -133,7 +138,7 @@ export class AgentRunner {
       }
       await this.deps.executions.saveExecution(execution);
       await events.flush();
-      return { execution, output, reused: false };
+      return { execution, output, reused: false, retryable };
     };
 
     const system = agent.systemPrompt === undefined ? { text: undefined } : renderTemplate(agent.systemPrompt, run.scope);
