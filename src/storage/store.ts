@@ -3,6 +3,7 @@ import type { AgentRepository } from './agent-repository.js';
 import type { BudgetRepository } from './budget-repository.js';
 import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
 import type { UsageRepository } from './usage-repository.js';
+import type { WorkflowRepository } from './workflow-repository.js';
 
 export type StoreBackend = 'sqlite' | 'postgres' | 'nats';
 
@@ -21,6 +22,8 @@ export interface Store {
   readonly budgets: BudgetRepository;
   /** Agent definitions and executions. */
   readonly agents: AgentRepository;
+  /** Workflow definitions, instances, tokens, event log, outbox and timers (`workflow-repository.ts`). */
+  readonly workflows: WorkflowRepository;
   close(): Promise<void>;
 }
 

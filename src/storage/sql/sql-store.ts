@@ -8,6 +8,7 @@ import { SqlGatewayKeyRepository, SqlProviderKeyRepository } from './sql-key-rep
 import { sqlMigrations } from './sql-migrations.js';
 import type { SqlSchema } from './sql-schema.js';
 import { SqlUsageRepository } from './sql-usage-repository.js';
+import { SqlWorkflowRepository } from './sql-workflow-repository.js';
 
 /**
  * The repositories both SQL backends share, over one Kysely instance. The backend folders (`sqlite/`,
@@ -21,6 +22,7 @@ export class SqlStore implements Store {
   readonly usage: SqlUsageRepository;
   readonly budgets: SqlBudgetRepository;
   readonly agents: SqlAgentRepository;
+  readonly workflows: SqlWorkflowRepository;
 
   protected constructor(
     readonly backend: StoreBackend,
@@ -33,6 +35,7 @@ export class SqlStore implements Store {
     this.usage = new SqlUsageRepository(db);
     this.budgets = new SqlBudgetRepository(db, dialect);
     this.agents = new SqlAgentRepository(db);
+    this.workflows = new SqlWorkflowRepository(db);
   }
 
   /**
