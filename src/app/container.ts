@@ -17,6 +17,8 @@ import { RateLimiter } from '../usage/rate-limiter.js';
 import { RequestBatcher } from '../usage/request-batcher.js';
 import { SpendTracker } from '../usage/spend-tracker.js';
 import { UsageLedger } from '../usage/usage-ledger.js';
+import { AgentService } from './agent-service.js';
+import { CompletionModelPort } from './completion-model-port.js';
 import { CompletionService } from './completion-service.js';
 import { GatewayKeyAdmin } from './gateway-key-admin.js';
 import { ProviderKeyAdmin } from './provider-key-admin.js';
@@ -70,6 +72,8 @@ export class AppContainer {
   readonly metrics: GatewayMetrics;
   /** Engine, completion, cost and health events for subscribers (in-process unless NATS is configured). */
   readonly events: EventBus;
+  /** Agent definitions, executions, and the engine's executor for `agent` actions (`agents.executor`). */
+  readonly agents: AgentService;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -138,6 +142,13 @@ export class AppContainer {
         this.metrics.requestFinished(requestSample(record, extra));
         if (debugLog) logger.debug('request finished', accessLogFields(record));
       },
+    });
+    this.agents = new AgentService({
+      repository: store.agents,
+      models: new CompletionModelPort(this.completions),
+      events,
+      clock,
+      logger,
     });
     this.metrics.setSources({
       ...healthMetricSources(this.health),

@@ -1,4 +1,5 @@
 import type { ModelInfo } from '../core/models.js';
+import type { AgentRepository } from './agent-repository.js';
 import type { BudgetRepository } from './budget-repository.js';
 import type { FunctionRepository } from './function-repository.js';
 import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
@@ -20,6 +21,8 @@ export interface Store {
   readonly providerKeys: ProviderKeyRepository;
   readonly usage: UsageRepository;
   readonly budgets: BudgetRepository;
+  /** Agent definitions and executions. */
+  readonly agents: AgentRepository;
   /** Workflow definitions, instances, tokens, event log, outbox and timers (`workflow-repository.ts`). */
   readonly workflows: WorkflowRepository;
   /** Function definitions and executions. */

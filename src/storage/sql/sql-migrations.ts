@@ -250,6 +250,53 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0004_agents': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('agent_definitions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('definition', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('agent_executions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('agent_id', 'text', (column) => column.notNull())
+        .addColumn('workflow_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('transition_id', 'text')
+        .addColumn('place_id', 'text')
+        .addColumn('firing_id', 'text')
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('input', 'text', (column) => column.notNull())
+        .addColumn('output', 'text')
+        .addColumn('error', 'text')
+        .addColumn('requested_model', 'text', (column) => column.notNull())
+        .addColumn('provider', 'text')
+        .addColumn('model', 'text')
+        .addColumn('prompt_tokens', 'integer', (column) => column.notNull())
+        .addColumn('completion_tokens', 'integer', (column) => column.notNull())
+        .addColumn('cost_usd', 'double precision')
+        .addColumn('duration_ms', 'double precision', (column) => column.notNull())
+        .addColumn('attempts', 'integer', (column) => column.notNull())
+        .addColumn('started_at', 'bigint', (column) => column.notNull())
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      for (const columns of [
+        ['agent_id', 'started_at'],
+        ['instance_id', 'started_at'],
+        ['workflow_id', 'started_at'],
+      ]) {
+        await db.schema
+          .createIndex(`agent_executions_${columns.join('_')}`)
+          .on('agent_executions')
+          .columns(columns)
+          .execute();
+      }
+    },
+  },
 };
 
 export const sqlMigrations: MigrationProvider = {

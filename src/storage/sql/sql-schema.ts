@@ -76,6 +76,30 @@ export interface SqlSchema {
   budget_spend: { budget_id: string; period_start: number; spent_usd: number };
   budget_holds: { id: string; budget_id: string; period_start: number; amount_usd: number; expires_at: number };
   budget_alerts: { budget_id: string; period_start: number; threshold: number; fired_at: number };
+  agent_definitions: { id: string; version: number; definition: string; created_at: number; updated_at: number };
+  agent_executions: {
+    id: string;
+    agent_id: string;
+    workflow_id: string | null;
+    instance_id: string | null;
+    transition_id: string | null;
+    place_id: string | null;
+    firing_id: string | null;
+    status: string;
+    input: string;
+    output: string | null;
+    error: string | null;
+    requested_model: string;
+    provider: string | null;
+    model: string | null;
+    prompt_tokens: number;
+    completion_tokens: number;
+    cost_usd: number | null;
+    duration_ms: number;
+    attempts: number;
+    started_at: number;
+    finished_at: number | null;
+  };
   workflow_definitions: { workflow_id: string; version: number; definition: string; analysis: string; created_at: number };
   workflow_instances: {
     id: string;
