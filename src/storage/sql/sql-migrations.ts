@@ -250,7 +250,7 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
-  '0004_agents': {
+  '0005_agents': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('agent_definitions')
