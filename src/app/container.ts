@@ -39,12 +39,15 @@ import { createJsonLogger } from './json-logger.js';
 import { ModelDiscovery } from './model-discovery.js';
 import type { EventBus } from '../streaming/event-bus.js';
 import { MemoryEventBus } from '../streaming/memory-event-bus.js';
+import { NatsEventBus } from '../streaming/nats-event-bus.js';
 
 export const version = '0.1.0';
 
 export interface Readiness {
   ready: boolean;
   store: { backend: string; ok: boolean; error?: string };
+  /** The event bus (`memory` or `nats`) and whether its transport answers. */
+  events: { bus: string; ok: boolean; error?: string };
   providers: { name: string; kind: string; models: number }[];
   discovery: 'done' | 'pending' | 'not_needed';
 }
@@ -175,7 +178,14 @@ export class AppContainer {
       throw new ConfigError(`The cost rules are invalid:\n- ${compiledRules.issues.join('\n- ')}`, compiledRules.issues);
     }
     for (const warning of compiledRules.warnings) logger.warn(warning);
-    const events = options.events ?? new MemoryEventBus(clock, logger);
+    let events: EventBus;
+    try {
+      events = options.events ?? (await openEventBus(config, clock, logger));
+    } catch (error) {
+      await ledger.close();
+      if (!options.store) await store.close();
+      throw error;
+    }
     const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events);
     await container.budgets.init();
     await container.refreshBudgetSnapshot();
@@ -197,11 +207,18 @@ export class AppContainer {
     } catch (error) {
       storeState = { backend: this.store.backend, ok: false, error: error instanceof Error ? error.message : String(error) };
     }
+    let eventsState: Readiness['events'] = { bus: this.events.kind, ok: true };
+    try {
+      await this.events.ping?.();
+    } catch (error) {
+      eventsState = { bus: this.events.kind, ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
     const counts = new Map<string, number>();
     for (const deployment of this.catalog.all()) counts.set(deployment.provider, (counts.get(deployment.provider) ?? 0) + 1);
     return {
-      ready: storeState.ok && this.discoveryState !== 'pending',
+      ready: storeState.ok && eventsState.ok && this.discoveryState !== 'pending',
       store: storeState,
+      events: eventsState,
       providers: this.catalog.adapters().map(({ name, adapter }) => ({ name, kind: adapter.kind, models: counts.get(name) ?? 0 })),
       discovery: this.discoveryState,
     };
@@ -254,6 +271,17 @@ export async function openStore(config: GatewayConfig): Promise<Store> {
       throw new ConfigError(
         "Storage backend 'nats' holds workflow state only and is not available for the gateway's ledger yet; use sqlite or postgres.",
       );
+  }
+}
+
+/** The event bus the config names: in this process (default) or NATS at `NATS_URL` (`CB_EVENT_BUS`). */
+export async function openEventBus(config: GatewayConfig, clock: Clock, logger: Logger): Promise<EventBus> {
+  if (config.events.bus === 'memory') return new MemoryEventBus(clock, logger);
+  if (!config.storage.natsUrl) throw new ConfigError('CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222.');
+  try {
+    return await NatsEventBus.connect(config.storage.natsUrl, { clock, logger });
+  } catch (error) {
+    throw new ConfigError(`${error instanceof Error ? error.message : String(error)} (NATS_URL; or CB_EVENT_BUS=memory)`);
   }
 }
 

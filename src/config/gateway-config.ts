@@ -14,6 +14,8 @@ export interface GatewayConfig {
   };
   dataDir: string;
   storage: { backend: 'sqlite' | 'postgres' | 'nats'; databaseUrl?: string; natsUrl?: string; schema?: string };
+  /** The event bus: `memory` (this process) or `nats` (every replica, at `storage.natsUrl`). */
+  events: { bus: 'memory' | 'nats' };
   providers: ProviderConfig[];
   /** Model aliases and virtual models from the config file's `models:` section. */
   aliases: Record<string, AliasConfig>;

@@ -1,0 +1,63 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AppContainer } from '../../src/app/container.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { buildServer } from '../../src/http/server.js';
+import { NatsEventBus } from '../../src/streaming/nats-event-bus.js';
+import { refusal } from '../support/unit.js';
+import { serviceAvailable, services } from '../support/services.js';
+
+const natsUp = await serviceAvailable('nats');
+
+describe.runIf(natsUp)('the server with NATS_URL set', () => {
+  it('carries its events on NATS, to another replica, and reports the bus as ready', async () => {
+    const config = loadConfig({ NATS_URL: services.nats.url, CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-nats-bus-')) }, process.cwd());
+    const container = await AppContainer.create(config, { logger: silentLogger });
+    const app = buildServer(container);
+    const replica = await NatsEventBus.connect(services.nats.url);
+    try {
+      expect(container.events.kind).toBe('nats');
+      const ready = await app.inject({ method: 'GET', url: '/ready' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toMatchObject({ ready: true, events: { bus: 'nats', ok: true } });
+
+      const topic = `costs${Math.random().toString(36).slice(2, 8)}`;
+      const seen: unknown[] = [];
+      replica.subscribe(topic, (message) => seen.push(message.payload));
+      await replica.ping();
+      await container.events.publish(topic, { usd: 0.5 });
+      await expect.poll(() => seen).toEqual([{ usd: 0.5 }]);
+    } finally {
+      await replica.close();
+      await app.close();
+      await container.close();
+    }
+  });
+
+  it('refuses to start when NATS does not answer, naming the server and the fix', async () => {
+    const config = loadConfig(
+      { NATS_URL: 'nats://cb:hunter2@127.0.0.1:1', CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-nats-bus-')) },
+      process.cwd(),
+    );
+    const error = await refusal(AppContainer.create(config, { logger: silentLogger }));
+    expect(error.code).toBe('config_invalid');
+    expect(error.message).toContain('Cannot connect to NATS at 127.0.0.1:1');
+    expect(error.message).toContain('CB_EVENT_BUS=memory');
+    expect(error.message).not.toContain('hunter2');
+  });
+});
+
+describe('the server without NATS_URL', () => {
+  it('keeps events in process and says so in readiness', async () => {
+    const config = loadConfig({ CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-memory-bus-')) }, process.cwd());
+    const container = await AppContainer.create(config, { logger: silentLogger });
+    try {
+      expect(await container.readiness()).toMatchObject({ ready: true, events: { bus: 'memory', ok: true } });
+    } finally {
+      await container.close();
+    }
+  });
+});
