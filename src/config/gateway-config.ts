@@ -13,7 +13,7 @@ export interface GatewayConfig {
     keepAliveIntervalMs: number;
   };
   dataDir: string;
-  storage: { backend: 'sqlite' | 'postgres' | 'nats'; databaseUrl?: string; natsUrl?: string; schema?: string };
+  storage: { backend: 'sqlite' | 'postgres' | 'nats'; databaseUrl?: string; natsUrl?: string; natsPrefix?: string; schema?: string };
   /** The event bus: `memory` (this process) or `nats` (every replica, at `storage.natsUrl`). */
   events: { bus: 'memory' | 'nats' };
   providers: ProviderConfig[];

@@ -83,6 +83,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (eventBus !== 'memory' && eventBus !== 'nats') issues.push(`CB_EVENT_BUS: expected memory or nats, got '${eventBus}'`);
   if (eventBus === 'nats' && !natsUrl) issues.push('CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222');
   if (storageBackend === 'nats' && !natsUrl) issues.push('STORAGE_BACKEND=nats needs NATS_URL=nats://host:4222');
+  const natsPrefix = env['CB_NATS_PREFIX'] ?? parsed.storage?.nats_prefix;
+  if (natsPrefix !== undefined && !/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(natsPrefix))
+    issues.push(`CB_NATS_PREFIX: expected letters, digits, _ and - (up to 32, starting with a letter), got '${natsPrefix}'`);
   const logLevel = env['LOG_LEVEL'] ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
     issues.push(`LOG_LEVEL: expected debug, info, warn, error or silent, got '${logLevel}'`);
@@ -117,6 +120,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const databaseUrl = env['DATABASE_URL'] ?? parsed.storage?.database_url;
   if (databaseUrl) storage.databaseUrl = databaseUrl;
   if (natsUrl) storage.natsUrl = natsUrl;
+  if (natsPrefix) storage.natsPrefix = natsPrefix;
   const schema = env['CB_DATABASE_SCHEMA'] ?? parsed.storage?.schema;
   if (schema) storage.schema = schema;
   return {

@@ -28,14 +28,17 @@ describe('NATS settings', () => {
   });
 
   it('selects NATS for workflow state with STORAGE_BACKEND=nats', () => {
-    const config = loadConfig({ STORAGE_BACKEND: 'nats', NATS_URL: 'nats://127.0.0.1:4222' }, cwd);
-    expect(config.storage.backend).toBe('nats');
+    const config = loadConfig({ STORAGE_BACKEND: 'nats', NATS_URL: 'nats://127.0.0.1:4222', CB_NATS_PREFIX: 'prod-eu' }, cwd);
+    expect(config.storage).toMatchObject({ backend: 'nats', natsPrefix: 'prod-eu' });
   });
 
   it('refuses NATS without a URL, a bad URL and an unknown bus, without echoing the URL', () => {
     expect(problems({ CB_EVENT_BUS: 'nats' })).toEqual(['CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222']);
     expect(problems({ STORAGE_BACKEND: 'nats' })).toEqual(['STORAGE_BACKEND=nats needs NATS_URL=nats://host:4222']);
     expect(problems({ CB_EVENT_BUS: 'kafka' })).toEqual(["CB_EVENT_BUS: expected memory or nats, got 'kafka'"]);
+    expect(problems({ CB_NATS_PREFIX: 'a.b' })).toEqual([
+      "CB_NATS_PREFIX: expected letters, digits, _ and - (up to 32, starting with a letter), got 'a.b'",
+    ]);
     const [bad] = problems({ NATS_URL: 'http://user:hunter2@127.0.0.1:4222' });
     expect(bad).toContain('NATS_URL: expected nats://host:4222');
     expect(bad).not.toContain('hunter2');

@@ -2,7 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { Bucket, Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
@@ -37,6 +37,10 @@ export interface NatsWorkflowStoreOptions {
 
 /** Times a commit re-reads after losing a race on the effects marker before it reports a conflict. */
 const markerRetries = 20;
+/** How often `recover` also drops old delete markers, so key listings stay as small as what is live. */
+const compactEveryMs = 60 * 60_000;
+/** Delete markers younger than this are kept (a compare-and-set may be about to read one). */
+const keepDeletesMs = 10 * 60_000;
 
 /**
  * The workflow store on NATS JetStream (ADR 0011). Current state lives in KV buckets with
@@ -53,6 +57,7 @@ export class NatsWorkflowStore implements WorkflowRepository {
   private readonly outbox: NatsOutbox;
   private readonly timers: NatsTimers;
   private readonly markers: PendingEffects;
+  private compactedAt: number | undefined;
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -230,6 +235,7 @@ export class NatsWorkflowStore implements WorkflowRepository {
    * is pending (one key listing).
    */
   async recover(): Promise<void> {
+    if (this.compactedAt === undefined || this.clock.now() - this.compactedAt >= compactEveryMs) await this.compact();
     for (const instanceId of await this.markers.instances()) {
       const marker = await this.markers.read(instanceId);
       const found = await this.record(instanceId);
@@ -242,6 +248,20 @@ export class NatsWorkflowStore implements WorkflowRepository {
         await this.settle(found.record, marker.kvRevision);
       } else if (verdict === 'drop') await this.markers.clear(instanceId, marker.kvRevision);
     }
+  }
+
+  /**
+   * KV deletes leave a marker per key (the pending-outbox index, fired timers, effects markers); every
+   * key listing walks them. Purging the old ones keeps claims and timer reads proportional to what is
+   * pending, not to everything that ever ran.
+   */
+  private async compact(): Promise<void> {
+    this.compactedAt = this.clock.now();
+    for (const bucket of [this.buckets.instances, this.buckets.outbox, this.buckets.timers])
+      if (bucket instanceof Bucket)
+        await bucket
+          .purgeDeletes(keepDeletesMs)
+          .catch((error: unknown) => this.logger?.warn('workflow store: compaction failed', { error: String(error) }));
   }
 
   /** A round trip to JetStream, for readiness. */

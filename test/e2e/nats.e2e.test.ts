@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { AppContainer } from '../../src/app/container.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { buildServer } from '../../src/http/server.js';
+import type { NatsWorkflowStore } from '../../src/storage/nats/nats-workflow-store.js';
 import { NatsEventBus } from '../../src/streaming/nats-event-bus.js';
 import { refusal } from '../support/unit.js';
 import { serviceAvailable, services } from '../support/services.js';
@@ -50,12 +51,44 @@ describe.runIf(natsUp)('the server with NATS_URL set', () => {
   });
 });
 
+describe.runIf(natsUp)('the server with STORAGE_BACKEND=nats', () => {
+  it('keeps workflow state in NATS JetStream and the gateway records in SQLite, and reports both', async () => {
+    const prefix = `e${Math.random().toString(36).slice(2, 10)}`;
+    const dataDir = mkdtempSync(join(tmpdir(), 'cb-nats-store-'));
+    const config = loadConfig(
+      { STORAGE_BACKEND: 'nats', NATS_URL: services.nats.url, CB_NATS_PREFIX: prefix, CB_DATA_DIR: dataDir },
+      process.cwd(),
+    );
+    const container = await AppContainer.create(config, { logger: silentLogger });
+    const store = container.workflows?.repository as NatsWorkflowStore | undefined;
+    try {
+      expect(await container.readiness()).toMatchObject({
+        ready: true,
+        store: { backend: 'sqlite', ok: true },
+        events: { bus: 'nats', ok: true },
+        workflows: { backend: 'nats', ok: true },
+      });
+      expect(store?.names.instances).toBe(`${prefix}_wf_instances`);
+      const definition = { workflowId: 'review', version: 1, definition: {} as never, analysis: {}, createdAt: 1 };
+      expect(await store?.saveDefinition(definition)).toEqual({ ok: true });
+      expect(await container.gatewayKeys.list()).toEqual([]);
+      expect(existsSync(join(dataDir, 'circuit-breaker.db'))).toBe(true);
+    } finally {
+      await store?.destroy();
+      await container.close();
+    }
+  });
+});
+
 describe('the server without NATS_URL', () => {
   it('keeps events in process and says so in readiness', async () => {
     const config = loadConfig({ CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-memory-bus-')) }, process.cwd());
     const container = await AppContainer.create(config, { logger: silentLogger });
     try {
-      expect(await container.readiness()).toMatchObject({ ready: true, events: { bus: 'memory', ok: true } });
+      const readiness = await container.readiness();
+      expect(readiness).toMatchObject({ ready: true, events: { bus: 'memory', ok: true } });
+      expect(readiness.workflows).toBeUndefined();
+      expect(container.workflows).toBeUndefined();
     } finally {
       await container.close();
     }
