@@ -202,8 +202,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('due_at', 'bigint', (column) => column.notNull())
         .execute();
       await db.schema.createIndex('workflow_timers_due').on('workflow_timers').columns(['due_at']).execute();
-      },
     },
+  },
   '0004_functions': {
     async up(db: Kysely<unknown>) {
       await db.schema
