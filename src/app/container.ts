@@ -39,6 +39,11 @@ import { createJsonLogger } from './json-logger.js';
 import { ModelDiscovery } from './model-discovery.js';
 import type { EventBus } from '../streaming/event-bus.js';
 import { MemoryEventBus } from '../streaming/memory-event-bus.js';
+import { BubblewrapRunner } from '../functions/bubblewrap-runner.js';
+import type { RunnerReadiness } from '../functions/function-runner.js';
+import { QuickJsRunner } from '../functions/quickjs-runner.js';
+import { FunctionActionExecutor } from './function-action-executor.js';
+import { environmentSecrets, FunctionService } from './function-service.js';
 
 export const version = '0.1.0';
 
@@ -47,6 +52,8 @@ export interface Readiness {
   store: { backend: string; ok: boolean; error?: string };
   providers: { name: string; kind: string; models: number }[];
   discovery: 'done' | 'pending' | 'not_needed';
+  /** Function runtimes and whether each can run here (informational: a missing one does not make the server unready). */
+  functions: Record<string, RunnerReadiness>;
 }
 
 /**
@@ -70,6 +77,10 @@ export class AppContainer {
   readonly metrics: GatewayMetrics;
   /** Engine, completion, cost and health events for subscribers (in-process unless NATS is configured). */
   readonly events: EventBus;
+  /** Sandboxed functions: definitions, invocations, triggers on engine events, chains (docs/functions.md). */
+  readonly functions: FunctionService;
+  /** Function actions for the engine, keyed by firing id. */
+  readonly functionActions: FunctionActionExecutor;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -120,6 +131,16 @@ export class AppContainer {
       budgetNotifier(config.usage.notifications.webhookUrl, logger),
     );
     this.reports = new UsageReports(store.usage, clock);
+    this.functions = new FunctionService({
+      repository: store.functions,
+      runners: [new QuickJsRunner(), new BubblewrapRunner()],
+      events,
+      clock,
+      logger,
+      secrets: environmentSecrets(process.env),
+      redact,
+    });
+    this.functionActions = new FunctionActionExecutor(this.functions);
     this.metrics = new GatewayMetrics({ providers: config.providers.map((provider) => provider.name) });
     this.spend = new SpendTracker(clock);
     this.completions = new CompletionService({
@@ -183,6 +204,7 @@ export class AppContainer {
     container.budgetTimer.unref();
     await container.spend.seed(store.usage);
     await container.providerKeys.start();
+    await container.functions.start();
     if (container.discovery.enabled) {
       await container.discovery.run();
       container.discoveryState = 'done';
@@ -204,6 +226,7 @@ export class AppContainer {
       store: storeState,
       providers: this.catalog.adapters().map(({ name, adapter }) => ({ name, kind: adapter.kind, models: counts.get(name) ?? 0 })),
       discovery: this.discoveryState,
+      functions: await this.functions.readiness(),
     };
   }
 
@@ -230,6 +253,7 @@ export class AppContainer {
     const used = this.authenticator.takeUsed();
     if (used.length > 0) await this.store.gatewayKeys.touch(used, this.clock.now()).catch(() => undefined);
     await Promise.allSettled(this.catalog.adapters().map(({ adapter }) => adapter.close()));
+    await this.functions.stop().catch((error: unknown) => this.logger.warn('functions did not stop cleanly', { error: String(error) }));
     await this.events.close().catch(() => undefined);
     await this.store.close();
   }

@@ -48,6 +48,8 @@ export interface FunctionExecutorOptions {
   resolve: (name: string) => Promise<VersionedFunction | undefined>;
   /** Background work (chains) is handed here so the service can wait for it. */
   track: (work: Promise<unknown>) => void;
+  /** Aborted when the service stops: waits end and what was waiting stays recorded (pending/retrying) for the next start. */
+  stopping: AbortSignal;
 }
 
 /**
@@ -159,7 +161,8 @@ export class FunctionExecutor {
         delayMs: delay,
         code: error.code,
       });
-      await this.options.sleep(delay, signal);
+      await this.options.sleep(delay, signal === undefined ? this.options.stopping : AbortSignal.any([signal, this.options.stopping]));
+      if (this.options.stopping.aborted) return current;
     }
   }
 
@@ -258,7 +261,8 @@ export class FunctionExecutor {
   /** Waits until `scheduledAt`, then runs (chains with a delay; executions resumed after a restart). */
   async runWhenDue(record: FunctionExecutionRecord, compiled: CompiledFunction): Promise<FunctionExecutionRecord> {
     const wait = record.scheduledAt - this.options.clock.now();
-    if (wait > 0) await this.options.sleep(wait);
+    if (wait > 0) await this.options.sleep(wait, this.options.stopping);
+    if (this.options.stopping.aborted) return record;
     return this.run(record, compiled);
   }
 }

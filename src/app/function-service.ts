@@ -60,6 +60,7 @@ export class FunctionService {
   private readonly runners: Map<string, FunctionRunner>;
   private readonly inFlight = new Set<Promise<unknown>>();
   private subscriptions: BusSubscription[] = [];
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: FunctionServiceOptions) {
     this.runners = new Map(options.runners.map((runner) => [runner.runtime, runner]));
@@ -75,6 +76,7 @@ export class FunctionService {
       random: options.random ?? Math.random,
       resolve: (name) => this.lookup(name),
       track: (work) => this.track(work),
+      stopping: this.stopping.signal,
     });
   }
 
@@ -97,8 +99,12 @@ export class FunctionService {
     }
   }
 
-  /** Stops listening and waits for running executions (bounded by their time limits). */
+  /**
+   * Stops listening, ends waits (delayed chains and backoffs stay recorded for the next start) and waits
+   * for running attempts (bounded by their time limits).
+   */
   async stop(): Promise<void> {
+    this.stopping.abort();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];
     await this.idle();
