@@ -126,15 +126,17 @@ export class FunctionExecutor {
       await this.options.repository.updateExecution(current);
       await this.publish(current, { type: 'FUNCTION_EXECUTING', attempt: current.attempt, maxAttempts: current.maxAttempts });
       const outcome = checkOutput(
-        await runner.run({
-          definition,
-          limits,
-          input: current.input,
-          executionId: current.id,
-          triggerEvent: current.triggerEvent,
-          environment,
-          ...(signal === undefined ? {} : { signal }),
-        }),
+        await runner
+          .run({
+            definition,
+            limits,
+            input: current.input,
+            executionId: current.id,
+            triggerEvent: current.triggerEvent,
+            environment,
+            ...(signal === undefined ? {} : { signal }),
+          })
+          .catch((error: unknown) => runnerBroke(error, this.options.logger, current.id)),
         compiled,
       );
       current.stdout = redact(outcome.stdout);
@@ -271,6 +273,21 @@ export class FunctionExecutor {
 export interface VersionedFunction {
   compiled: CompiledFunction;
   version: number;
+}
+
+/** A runner that threw (a bug of its own, not the function's): the attempt fails instead of the record staying `running`. */
+function runnerBroke(error: unknown, logger: Logger, executionId: string): RunOutcome {
+  logger.error('function runner failed', {
+    execution: executionId,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+  return {
+    status: 'failed',
+    error: { code: RunErrorCode.functionError, message: 'the runner failed unexpectedly; the server log has the details' },
+    stdout: '',
+    stderr: '',
+    durationMs: 0,
+  };
 }
 
 function checkOutput(outcome: RunOutcome, compiled: CompiledFunction): RunOutcome {
