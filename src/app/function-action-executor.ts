@@ -1,61 +1,63 @@
-import { ErrorCode, GatewayError } from '../core/errors.js';
-import type { FunctionExecutionRecord } from '../storage/function-repository.js';
+import { isGatewayError } from '../core/errors.js';
+import { ActionError } from '../engine/action-executor.js';
+import type { ActionExecutor, ActionRequest, ActionResult } from '../engine/action-executor.js';
+import { isSettledFailure } from '../functions/retry-delay.js';
 import type { FunctionService } from './function-service.js';
 
 /**
- * What the engine hands an action executor for a firing whose action is `{ function: name }`. The
- * shape mirrors the engine's `ActionExecutor` port (src/engine/action-executor.ts on the engine branch).
+ * The engine's executor for `function` actions (`{ function: 'enrich-order' }`): runs the named
+ * function with the firing's merged input data and answers its output for the engine to merge into the
+ * output tokens. Executions are keyed by firing id (`firing:<id>`): when the outbox runs a firing's
+ * action again (a crash, a lease expiry, a retry), a completed execution answers its recorded output
+ * without running the function a second time; one that did not complete runs again under the same
+ * record. The function's own retry policy applies inside one call; what another try cannot fix (bad
+ * input, an output that fails its schema, a missing secret, an unknown or disabled function) is not
+ * retryable, the rest (a failed or timed-out run, a missing runtime) is.
  */
-export interface FunctionActionRequest {
-  firingId: string;
-  workflowId: string;
-  instanceId: string;
-  transitionId: string;
-  action: { function: string | Record<string, unknown> };
-  /** The firing's merged token data: the function's input. */
-  input: unknown;
-  variables: unknown;
-  signal?: AbortSignal;
-}
-
-/** A function action that did not complete; `execution` is the record (status, error, stderr). */
-export class FunctionActionError extends GatewayError {
-  constructor(readonly execution: FunctionExecutionRecord) {
-    super(
-      ErrorCode.functionFailed,
-      `The function '${execution.functionName}' ${execution.status === 'timed_out' ? 'timed out' : execution.status} (execution ${execution.id}): ${execution.error?.message ?? 'no reason recorded'}`,
-      { status: 502, isRetryable: false },
-    );
-    this.name = 'FunctionActionError';
-  }
-}
-
-/**
- * Runs functions as engine actions. Executions are keyed by firing id (`firing:<id>`): when the engine
- * runs a firing's action again (after a crash, from its outbox), a completed execution answers its
- * recorded output without running the function a second time; one that did not complete runs again
- * under the same record. The function's own retry policy applies inside one call.
- */
-export class FunctionActionExecutor {
+export class FunctionActionExecutor implements ActionExecutor {
   constructor(private readonly functions: FunctionService) {}
 
-  async execute(request: FunctionActionRequest): Promise<{ output: unknown; executionId: string }> {
+  async execute(request: ActionRequest): Promise<ActionResult> {
+    if (!('function' in request.action))
+      throw new ActionError('wrong_executor', 'the function executor runs function actions only', { retryable: false });
     const name = request.action.function;
     if (typeof name !== 'string')
-      throw new GatewayError(
-        ErrorCode.invalidRequest,
-        `Transition '${request.transitionId}': inline function definitions are not run yet; register the function (POST /api/v1/functions) and name it in the action.`,
-        { status: 400 },
+      throw new ActionError(
+        'inline_function_unsupported',
+        `transition '${request.transitionId}' defines its function inline, which is not run yet; register it (POST /api/v1/functions) and name it in the action`,
+        { retryable: false },
       );
-    const record = await this.functions.invoke(name, request.input, {
-      idempotencyKey: `firing:${request.firingId}`,
-      trigger: { kind: 'action', detail: request.transitionId },
-      triggerEvent: { type: 'ACTION', firingId: request.firingId, transitionId: request.transitionId, variables: request.variables },
-      workflowId: request.workflowId,
-      instanceId: request.instanceId,
-      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    let record;
+    try {
+      record = await this.functions.invoke(name, request.data, {
+        idempotencyKey: `firing:${request.firingId}`,
+        trigger: { kind: 'action', detail: request.transitionId },
+        triggerEvent: {
+          type: 'ACTION',
+          firingId: request.firingId,
+          transitionId: request.transitionId,
+          attempt: request.attempt,
+          variables: request.variables,
+        },
+        workflowId: request.workflowId,
+        instanceId: request.instanceId,
+        signal: request.signal,
+      });
+    } catch (error) {
+      if (isGatewayError(error) && error.status === 404)
+        throw new ActionError(
+          'unknown_function',
+          `transition '${request.transitionId}' names function '${name}', which is not registered`,
+          {
+            retryable: false,
+          },
+        );
+      throw error;
+    }
+    if (record.status === 'completed') return { output: record.output };
+    const error = record.error ?? { code: 'function_error', message: `function '${name}' ${record.status}` };
+    throw new ActionError(error.code, `function '${name}' (execution ${record.id}) ${record.status}: ${error.message}`, {
+      retryable: !isSettledFailure(error.code),
     });
-    if (record.status !== 'completed') throw new FunctionActionError(record);
-    return { output: record.output, executionId: record.id };
   }
 }

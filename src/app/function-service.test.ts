@@ -6,7 +6,6 @@ import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { BusMessage } from '../streaming/event-bus.js';
 import { MemoryEventBus } from '../streaming/memory-event-bus.js';
 import { fakeClock, refusal } from '../../test/support/unit.js';
-import { FunctionActionError, FunctionActionExecutor } from './function-action-executor.js';
 import { FunctionService } from './function-service.js';
 
 /** A runner whose outcomes the test scripts, recording each request. */
@@ -360,56 +359,5 @@ describe('FunctionService chains', () => {
     expect(await store.functions.getExecution(record.id)).toMatchObject({ status: 'completed', output: 'ran' });
     expect(sleeps).toEqual([1000]);
     await restarted.stop();
-  });
-});
-
-describe('FunctionActionExecutor', () => {
-  it('runs a function action once per firing and answers the recorded output when retried', async () => {
-    const runner = new ScriptedRunner([{ status: 'completed', output: { approved: true } }]);
-    const actions = new FunctionActionExecutor(service([runner]));
-    await service([runner]).create({ name: 'approve', runtime: 'process', command: ['x'] });
-    const request = {
-      firingId: 'f1',
-      workflowId: 'w',
-      instanceId: 'i',
-      transitionId: 't',
-      action: { function: 'approve' },
-      input: { doc: 1 },
-      variables: {},
-    };
-    const first = await actions.execute(request);
-    const again = await actions.execute(request);
-    expect(first.output).toEqual({ approved: true });
-    expect(again).toEqual(first);
-    expect(runner.requests).toHaveLength(1);
-    expect(await store.functions.findByKey('firing:f1')).toMatchObject({
-      trigger: { kind: 'action', detail: 't' },
-      workflowId: 'w',
-      instanceId: 'i',
-    });
-  });
-
-  it('throws the execution when the function fails, and runs it again on a retried firing', async () => {
-    const runner = new ScriptedRunner([
-      { status: 'failed', error: { code: 'function_error', message: 'exit 2' } },
-      { status: 'completed', output: 'fine' },
-    ]);
-    const functions = service([runner]);
-    await functions.create({ name: 'check', runtime: 'process', command: ['x'] });
-    const actions = new FunctionActionExecutor(functions);
-    const request = {
-      firingId: 'f2',
-      workflowId: 'w',
-      instanceId: 'i',
-      transitionId: 't',
-      action: { function: 'check' },
-      input: {},
-      variables: {},
-    };
-    const error = await refusal(actions.execute(request));
-    expect(error).toBeInstanceOf(FunctionActionError);
-    expect(error.message).toContain('exit 2');
-    expect(await actions.execute(request)).toMatchObject({ output: 'fine' });
-    expect(await store.functions.listExecutions({ functionName: 'check' })).toHaveLength(1);
   });
 });

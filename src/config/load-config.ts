@@ -73,6 +73,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (!['sqlite', 'postgres', 'nats'].includes(storageBackend)) {
     issues.push(`STORAGE_BACKEND: expected sqlite, postgres or nats, got '${storageBackend}'`);
   }
+  const natsUrl = env['NATS_URL'] ?? parsed.storage?.nats_url;
+  // Not echoed: the URL may carry a password.
+  if (natsUrl !== undefined && !/^(nats|tls):\/\/[^/\s]+/.test(natsUrl))
+    issues.push(
+      'NATS_URL: expected nats://host:4222 or tls://host:4222 (credentials may go before the host: nats://user:password@host:4222)',
+    );
+  const eventBus = env['CB_EVENT_BUS'] ?? parsed.event_bus ?? (natsUrl ? 'nats' : 'memory');
+  if (eventBus !== 'memory' && eventBus !== 'nats') issues.push(`CB_EVENT_BUS: expected memory or nats, got '${eventBus}'`);
+  if (eventBus === 'nats' && !natsUrl) issues.push('CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222');
+  if (storageBackend === 'nats' && !natsUrl) issues.push('STORAGE_BACKEND=nats needs NATS_URL=nats://host:4222');
+  const natsPrefix = env['CB_NATS_PREFIX'] ?? parsed.storage?.nats_prefix;
+  if (natsPrefix !== undefined && !/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(natsPrefix))
+    issues.push(`CB_NATS_PREFIX: expected letters, digits, _ and - (up to 32, starting with a letter), got '${natsPrefix}'`);
   const logLevel = env['LOG_LEVEL'] ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
     issues.push(`LOG_LEVEL: expected debug, info, warn, error or silent, got '${logLevel}'`);
@@ -106,8 +119,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const storage: GatewayConfig['storage'] = { backend: storageBackend as GatewayConfig['storage']['backend'] };
   const databaseUrl = env['DATABASE_URL'] ?? parsed.storage?.database_url;
   if (databaseUrl) storage.databaseUrl = databaseUrl;
-  const natsUrl = env['NATS_URL'] ?? parsed.storage?.nats_url;
   if (natsUrl) storage.natsUrl = natsUrl;
+  if (natsPrefix) storage.natsPrefix = natsPrefix;
   const schema = env['CB_DATABASE_SCHEMA'] ?? parsed.storage?.schema;
   if (schema) storage.schema = schema;
   return {
@@ -119,6 +132,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     dataDir: resolve(cwd, env['CB_DATA_DIR'] ?? parsed.data_dir ?? './data'),
     storage,
+    events: { bus: eventBus as GatewayConfig['events']['bus'] },
     providers,
     aliases,
     routing: {

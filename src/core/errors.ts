@@ -27,8 +27,6 @@ export const ErrorCode = {
   upstreamRateLimited: 'upstream_rate_limited',
   noProvider: 'no_provider_available',
   notReady: 'not_ready',
-  /** A function (sandboxed code) ran and failed, timed out or was cancelled; the execution record says why. */
-  functionFailed: 'function_failed',
   configInvalid: 'config_invalid',
   internal: 'internal_error',
 } as const;

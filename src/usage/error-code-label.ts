@@ -22,8 +22,6 @@ const faultByCode: Record<ErrorCode, ErrorFault> = {
   [ErrorCode.methodNotAllowed]: 'client',
   [ErrorCode.rateLimited]: 'client',
   [ErrorCode.budgetExhausted]: 'client',
-  // The user's own function failed: not the gateway's fault.
-  [ErrorCode.functionFailed]: 'client',
   [ErrorCode.upstreamError]: 'server',
   [ErrorCode.upstreamAuthentication]: 'server',
   [ErrorCode.upstreamTimeout]: 'server',
