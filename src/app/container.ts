@@ -41,6 +41,11 @@ import { createJsonLogger } from './json-logger.js';
 import { ModelDiscovery } from './model-discovery.js';
 import type { EventBus } from '../streaming/event-bus.js';
 import { MemoryEventBus } from '../streaming/memory-event-bus.js';
+import { BubblewrapRunner } from '../functions/bubblewrap-runner.js';
+import type { RunnerReadiness } from '../functions/function-runner.js';
+import { QuickJsRunner } from '../functions/quickjs-runner.js';
+import { FunctionActionExecutor } from './function-action-executor.js';
+import { environmentSecrets, FunctionService } from './function-service.js';
 import { NatsEventBus } from '../streaming/nats-event-bus.js';
 import { WorkflowService } from './workflow-service.js';
 import { openWorkflowStorage } from './workflow-store.js';
@@ -57,6 +62,8 @@ export interface Readiness {
   workflows?: { backend: string; ok: boolean; error?: string };
   providers: { name: string; kind: string; models: number }[];
   discovery: 'done' | 'pending' | 'not_needed';
+  /** Function runtimes and whether each can run here (informational: a missing one does not make the server unready). */
+  functions: Record<string, RunnerReadiness>;
 }
 
 /**
@@ -82,6 +89,10 @@ export class AppContainer {
   readonly events: EventBus;
   /** The workflow engine's use cases and runtime (started by `create`, stopped by `close`). */
   readonly workflows: WorkflowService;
+  /** Sandboxed functions: definitions, invocations, triggers on engine events, chains (docs/functions.md). */
+  readonly functions: FunctionService;
+  /** Function actions for the engine, keyed by firing id. */
+  readonly functionActions: FunctionActionExecutor;
   /** Agent definitions, executions, and the engine's executor for `agent` actions (`agents.executor`). */
   readonly agents: AgentService;
   /** Workflow state outside the gateway store (NATS JetStream with STORAGE_BACKEND=nats), else undefined. */
@@ -145,6 +156,16 @@ export class AppContainer {
       budgetNotifier(config.usage.notifications.webhookUrl, logger),
     );
     this.reports = new UsageReports(store.usage, clock);
+    this.functions = new FunctionService({
+      repository: store.functions,
+      runners: [new QuickJsRunner(), new BubblewrapRunner()],
+      events,
+      clock,
+      logger,
+      secrets: environmentSecrets(process.env),
+      redact,
+    });
+    this.functionActions = new FunctionActionExecutor(this.functions);
     this.metrics = new GatewayMetrics({ providers: config.providers.map((provider) => provider.name) });
     this.spend = new SpendTracker(clock);
     this.completions = new CompletionService({
@@ -238,6 +259,7 @@ export class AppContainer {
     container.budgetTimer.unref();
     await container.spend.seed(store.usage);
     await container.providerKeys.start();
+    await container.functions.start();
     if (container.discovery.enabled) {
       await container.discovery.run();
       container.discoveryState = 'done';
@@ -282,6 +304,7 @@ export class AppContainer {
       ...(workflowsState ? { workflows: workflowsState } : {}),
       providers: this.catalog.adapters().map(({ name, adapter }) => ({ name, kind: adapter.kind, models: counts.get(name) ?? 0 })),
       discovery: this.discoveryState,
+      functions: await this.functions.readiness(),
     };
   }
 
@@ -311,6 +334,7 @@ export class AppContainer {
     const used = this.authenticator.takeUsed();
     if (used.length > 0) await this.store.gatewayKeys.touch(used, this.clock.now()).catch(() => undefined);
     await Promise.allSettled(this.catalog.adapters().map(({ adapter }) => adapter.close()));
+    await this.functions.stop().catch((error: unknown) => this.logger.warn('functions did not stop cleanly', { error: String(error) }));
     await this.events.close().catch(() => undefined);
     await this.workflowStorage?.close().catch(() => undefined);
     await this.store.close();

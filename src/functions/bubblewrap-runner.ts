@@ -18,7 +18,10 @@ export interface BubblewrapOptions {
   tmpfsBytes?: number;
 }
 
-/** INPUT_DATA carries the input only up to this size (Linux caps one environment string at 128 KiB); stdin always has it. */
+/**
+ * INPUT_DATA and TRIGGER_EVENT carry their JSON only up to this size (Linux caps one environment string
+ * at 128 KiB); past it they are empty. stdin always has the whole input.
+ */
 export const maxInputEnvBytes = 64 * 1024;
 
 export const installHint =
@@ -101,13 +104,14 @@ export class BubblewrapRunner implements FunctionRunner {
   private spawnSandbox(bwrap: string, args: string[], request: RunRequest): Promise<RunOutcome> {
     const { limits } = request;
     const inputJson = JSON.stringify(request.input ?? null);
+    const eventJson = JSON.stringify(request.triggerEvent ?? null);
     const env: Record<string, string> = {
       PATH: '/usr/local/bin:/usr/bin:/bin',
       HOME: sandboxWorkDir,
       LANG: 'C.UTF-8',
       ...request.environment,
       INPUT_DATA: Buffer.byteLength(inputJson) <= maxInputEnvBytes ? inputJson : '',
-      TRIGGER_EVENT: JSON.stringify(request.triggerEvent ?? null).slice(0, maxInputEnvBytes),
+      TRIGGER_EVENT: Buffer.byteLength(eventJson) <= maxInputEnvBytes ? eventJson : '',
       EXECUTION_ID: request.executionId,
       FUNCTION_ID: request.definition.name,
     };

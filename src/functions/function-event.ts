@@ -11,8 +11,11 @@ export interface FunctionEvent {
   /** The payload's `type` (`TOKEN_CREATED`, `WORKFLOW_TRANSITION`, …) or a custom event's name. */
   type: string;
   topic: string;
-  /** Stable across replicas for one published event, so one event starts one execution per trigger. */
-  id: string;
+  /**
+   * Stable across replicas for one published event (`<topic>#<sequence>`), so one event starts one
+   * execution per trigger; undefined when the payload carries no `sequence` or `id`.
+   */
+  id: string | undefined;
   workflowId: string | undefined;
   instanceId: string | undefined;
   /** Places the event touches: where a token was created or completed, or where it moved from/to. */
@@ -63,7 +66,7 @@ export function readEvent(topic: string, payload: unknown, publishedAt: number):
     kind: kindByType[type] ?? 'custom',
     type,
     topic,
-    id: `${topic}#${typeof sequence === 'number' || typeof sequence === 'string' ? String(sequence) : `${type}@${publishedAt}`}`,
+    id: typeof sequence === 'number' || typeof sequence === 'string' ? `${topic}#${String(sequence)}` : undefined,
     workflowId: text(field('workflowId')),
     instanceId: text(field('instanceId')),
     places,

@@ -21,6 +21,13 @@ describe('JsonSchemaValidator', () => {
     expect(compiled.schema.check('x')).toEqual(['the value must be object']);
   });
 
+  it('takes common valid schemas: required without properties, properties without type', () => {
+    const compiled = validator.compile({ type: 'object', required: ['id', 'items'] });
+    if (!compiled.ok) throw new Error(compiled.message);
+    expect(compiled.schema.check({ id: 1 })).toEqual(["the value must have required property 'items'"]);
+    expect(validator.compile({ properties: { n: { minimum: 1 } } })).toMatchObject({ ok: true });
+  });
+
   it('refuses a schema with a typo or an unknown format at compile time', () => {
     expect(validator.compile({ type: 'object', propertees: {} })).toMatchObject({ ok: false });
     expect(validator.compile({ type: 'string', format: 'not-a-format' })).toMatchObject({ ok: false });

@@ -22,7 +22,16 @@ export class JsonSchemaValidator {
   private readonly ajv: Ajv;
 
   constructor() {
-    this.ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, validateSchema: true });
+    // strict: unknown keywords and formats are errors; `required` without `properties` and keywords used
+    // without their `type` stay allowed (common, valid JSON Schema).
+    this.ajv = new Ajv({
+      allErrors: true,
+      strict: true,
+      strictRequired: false,
+      strictTypes: false,
+      allowUnionTypes: true,
+      validateSchema: true,
+    });
     addFormats(this.ajv);
   }
 

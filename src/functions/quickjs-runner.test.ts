@@ -61,6 +61,11 @@ describe('QuickJsRunner', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('interrupts an endless chain of promise jobs and stops deep recursion', async () => {
+    expect(await run('for (;;) await null;', {}, { timeoutMs: 200 })).toMatchObject({ status: 'timed_out' });
+    expect(await run('const f = (n) => f(n + 1) + 1; return f(0);')).toMatchObject({ status: 'failed', error: { code: 'function_error' } });
+  });
+
   it('stops a function that allocates past its memory limit', async () => {
     const outcome = await run(
       'const parts = []; while (true) parts.push(new Array(10000).fill(parts.length));',

@@ -79,6 +79,7 @@ export class QuickJsRunner implements FunctionRunner {
       stderr: stderr.text(),
       durationMs: this.now() - started,
     });
+    let broken = false;
     try {
       installConsole(context, stdout, stderr);
       const result = evaluate(context, request);
@@ -122,9 +123,24 @@ export class QuickJsRunner implements FunctionRunner {
           error: { code: RunErrorCode.outputTooLarge, message: `the returned value is larger than ${request.limits.maxOutputBytes} bytes` },
         });
       return finish({ status: 'completed', output: JSON.parse(settled.json) as unknown });
+    } catch (error) {
+      // The host's own stack: QuickJS's stack check is off under Emscripten, so deep recursion in the
+      // guest exhausts the Node stack inside the WebAssembly call. The instance is not reused.
+      broken = true;
+      const message =
+        error instanceof RangeError ? 'stack overflow: the recursion is too deep' : `the JavaScript engine failed: ${String(error)}`;
+      return finish({ status: 'failed', error: { code: RunErrorCode.functionError, message } });
     } finally {
-      context.dispose();
-      runtime.dispose();
+      // A broken instance is dropped whole (it belongs to this execution alone) rather than freed: QuickJS
+      // may abort while freeing after such errors.
+      if (!broken) {
+        try {
+          context.dispose();
+          runtime.dispose();
+        } catch {
+          // the same: drop it
+        }
+      }
     }
   }
 }

@@ -18,6 +18,11 @@ export function isRetryable(policy: RetryPolicy | undefined, status: 'failed' | 
   return policy.on.includes(status);
 }
 
+/** A failure no further attempt can fix (bad input, output contract, configuration): for callers deciding about retries of their own. */
+export function isSettledFailure(code: string): boolean {
+  return nonRetryableCodes.has(code);
+}
+
 /** Failures another attempt cannot fix: the input, the output contract, the configuration. */
 const nonRetryableCodes = new Set([
   'invalid_input',

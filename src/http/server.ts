@@ -15,6 +15,7 @@ import { registerMetrics } from './routes/metrics.js';
 import { registerRouting } from './routes/routing.js';
 import { registerUsage } from './routes/usage.js';
 import { registerWorkflows } from './routes/workflows.js';
+import { registerFunctions } from './routes/functions.js';
 
 /**
  * Builds the HTTP front door: Fastify (chosen by measurement, docs/adr/0001-http-framework.md) with the
@@ -68,6 +69,7 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerAdminKeys(app, container);
   registerUsage(app, container);
   registerWorkflows(app, container);
+  registerFunctions(app, container);
   registerMetrics(app, container.metrics);
   return app;
 }
