@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { contentPipeline, documentAnalysisPipeline, summarizerAgent } from '../../test/support/seed-pipelines.js';
+import { analyzeDefinition } from '../engine/analysis.js';
 import type { WorkflowDefinition } from '../engine/workflow-definition.js';
+import { checkAgentAction } from './agent-action-check.js';
 import { compilePipeline, guardsOf } from './pipeline-compiler.js';
 
 function compiled(input: unknown, agents?: Record<string, Record<string, unknown>>): WorkflowDefinition {
@@ -131,5 +133,40 @@ describe('compilePipeline', () => {
       ],
     });
     expect(definition.transitions.map((transition) => transition.id)).toEqual(['draft', 'draft_2']);
+  });
+});
+
+describe('compiled pipelines under the engine analysis', () => {
+  const parallel = {
+    steps: [
+      {
+        id: 'both',
+        parallel: [
+          { type: 'a', agent: { model: 'auto', userTemplate: 'A {x}' } },
+          { type: 'b', agent: { model: 'auto', userTemplate: 'B {x}' } },
+        ],
+      },
+      { type: 'c', agent: { model: 'auto', userTemplate: '{a} {b}' }, rules: ['has(data.a)', 'fact_check_passed'] },
+    ],
+  };
+  const nets: [string, WorkflowDefinition][] = [
+    ['content pipeline', compiled(contentPipeline())],
+    ['document pipeline', compiled(documentAnalysisPipeline(), { summarizer: summarizerAgent })],
+    ['parallel + join + gates', compiled(parallel)],
+  ];
+  for (const [name, definition] of nets) {
+    it(`${name}: publishable and a sound workflow net, every agent action valid`, () => {
+      const { report } = analyzeDefinition(definition, { checkAction: (action) => checkAgentAction(action, new Set(['summarizer'])) });
+      expect(report.issues.filter((issue) => issue.severity === 'error')).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(report.soundness).toMatchObject({ applicable: true, sound: true });
+      expect(report.reachability?.complete).toBe(true);
+    });
+  }
+
+  it('the action check names an unknown agent and an invalid inline one', () => {
+    expect(checkAgentAction({ agent: 'ghost' }, new Set())).toEqual(["agent 'ghost' is not defined"]);
+    expect(checkAgentAction({ agent: { model: 'auto' } }, new Set())[0]).toContain('userTemplate');
+    expect(checkAgentAction({ function: 'f' }, new Set())).toEqual([]);
   });
 });

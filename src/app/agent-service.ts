@@ -1,3 +1,4 @@
+import { checkAgentAction } from '../agents/agent-action-check.js';
 import { AgentActionExecutor } from '../agents/agent-action-executor.js';
 import { parseAgentDefinition } from '../agents/agent-definition.js';
 import type { AgentDefinition } from '../agents/agent-definition.js';
@@ -8,6 +9,7 @@ import type { TemplateScope } from '../agents/prompt-template.js';
 import type { Clock } from '../core/clock.js';
 import { ErrorCode, GatewayError, invalidRequest } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { ActionSpec } from '../engine/workflow-definition.js';
 import type { AgentDefinitionRecord, AgentExecutionFilter, AgentExecutionRecord, AgentRepository } from '../storage/agent-repository.js';
 import type { EventBus } from '../streaming/event-bus.js';
 
@@ -77,6 +79,15 @@ export class AgentService {
   /** The stored agent's checked form, for the executor and the pipeline compiler. */
   async resolve(id: string): Promise<AgentDefinition | undefined> {
     return (await this.get(id))?.agent;
+  }
+
+  /**
+   * A checker for the engine analysis's `checkAction` hook, over the agents defined now: named agents
+   * must exist, inline ones must be valid.
+   */
+  async actionChecker(): Promise<(action: Exclude<ActionSpec, 'none'>) => string[]> {
+    const known = new Set((await this.deps.repository.listDefinitions()).map((record) => record.id));
+    return (action) => checkAgentAction(action, known);
   }
 
   /** Executions, newest first (the `agentExecutions` query). */
