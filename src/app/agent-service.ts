@@ -37,6 +37,8 @@ export class AgentService {
   readonly runner: AgentRunner;
   readonly executor: AgentActionExecutor;
   private readonly cache = new Map<string, { version: number; agent: AgentDefinition }>();
+  /** Ids of the defined agents, for the synchronous publish-time check (`checkAction`); loaded by `init()`. */
+  private readonly known = new Set<string>();
 
   constructor(private readonly deps: AgentServiceDeps) {
     this.runner = new AgentRunner({
@@ -50,11 +52,26 @@ export class AgentService {
     this.executor = new AgentActionExecutor(this.runner, (id) => this.resolve(id));
   }
 
+  /** Loads the ids of the defined agents (call once at start). */
+  async init(): Promise<void> {
+    for (const record of await this.deps.repository.listDefinitions()) this.known.add(record.id);
+  }
+
+  /**
+   * The publish-time check of an agent action (the workflow catalog's `registerActionCheck('agent', …)`):
+   * a named agent must be defined on this server, an inline one valid. Agents defined through another
+   * replica are known here after its next start (or after `init()`).
+   */
+  checkAction(action: Exclude<ActionSpec, 'none'>): string[] {
+    return checkAgentAction(action, this.known);
+  }
+
   /** Checks and stores a definition (a new version when it changed). 400 with every issue when it is invalid. */
   async define(input: unknown): Promise<StoredAgent> {
     const agent = checked(input);
     const record = await this.deps.repository.saveDefinition(agent.id, input as Record<string, unknown>, this.deps.clock.now());
     this.cache.set(agent.id, { version: record.version, agent });
+    this.known.add(agent.id);
     return { record, agent };
   }
 
@@ -72,6 +89,7 @@ export class AgentService {
   /** Deletes a definition; 404 when there is none. Executions stay. */
   async delete(id: string): Promise<void> {
     this.cache.delete(id);
+    this.known.delete(id);
     if (!(await this.deps.repository.deleteDefinition(id)))
       throw new GatewayError(ErrorCode.notFound, `There is no agent '${id}'.`, { status: 404 });
   }
@@ -79,15 +97,6 @@ export class AgentService {
   /** The stored agent's checked form, for the executor and the pipeline compiler. */
   async resolve(id: string): Promise<AgentDefinition | undefined> {
     return (await this.get(id))?.agent;
-  }
-
-  /**
-   * A checker for the engine analysis's `checkAction` hook, over the agents defined now: named agents
-   * must exist, inline ones must be valid.
-   */
-  async actionChecker(): Promise<(action: Exclude<ActionSpec, 'none'>) => string[]> {
-    const known = new Set((await this.deps.repository.listDefinitions()).map((record) => record.id));
-    return (action) => checkAgentAction(action, known);
   }
 
   /** Executions, newest first (the `agentExecutions` query). */

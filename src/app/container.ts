@@ -189,6 +189,7 @@ export class AppContainer {
     const events = options.events ?? new MemoryEventBus(clock, logger);
     const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events);
     await container.budgets.init();
+    await container.agents.init();
     await container.refreshBudgetSnapshot();
     container.budgetTimer = setInterval(() => void container.refreshBudgetSnapshot(), 15_000);
     container.budgetTimer.unref();
