@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentPipeline, documentAnalysisPipeline, summarizerAgent } from '../../test/support/seed-pipelines.js';
+import { contentPipeline, documentAnalysisPipeline, documentRules, summarizerAgent } from '../../test/support/seed-pipelines.js';
 import { analyzeDefinition } from '../engine/analysis.js';
 import type { WorkflowDefinition } from '../engine/workflow-definition.js';
 import { checkAgentAction } from './agent-action-check.js';
@@ -67,6 +67,14 @@ describe('compilePipeline', () => {
     expect(summary?.guard).toEqual({ ref: 'fact_check_passed' });
     // The defined summarizer with the step's override: best_available on any provider.
     expect(summary?.action).toEqual({ agent: { ...summarizerAgent, provider: 'best_available' } });
+  });
+
+  it('inlines named rules it knows into one guard on the step', () => {
+    const result = compilePipeline(documentAnalysisPipeline(), { agents: { summarizer: summarizerAgent }, rules: documentRules });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const summary = result.definition.transitions.at(-1);
+    expect(summary).toMatchObject({ id: 'generate_summary', inputs: [{ place: 'fact_check_done' }] });
+    expect(summary?.guard).toEqual({ and: [{ cel: documentRules.fact_check_passed }, { cel: documentRules.content_analyzed }] });
   });
 
   it('compiles parallel branches to a fork and a join, with nested sequences', () => {
@@ -153,6 +161,14 @@ describe('compiled pipelines under the engine analysis', () => {
     ['content pipeline', compiled(contentPipeline())],
     ['document pipeline', compiled(documentAnalysisPipeline(), { summarizer: summarizerAgent })],
     ['parallel + join + gates', compiled(parallel)],
+    [
+      'document pipeline, rules inlined',
+      (() => {
+        const result = compilePipeline(documentAnalysisPipeline(), { agents: { summarizer: summarizerAgent }, rules: documentRules });
+        if (!result.ok) throw new Error('does not compile');
+        return result.definition;
+      })(),
+    ],
   ];
   for (const [name, definition] of nets) {
     it(`${name}: publishable and a sound workflow net, every agent action valid`, () => {

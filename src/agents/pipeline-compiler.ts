@@ -12,6 +12,12 @@ export interface PipelineCompileOptions {
    * here is an error. Without this map, names are not checked (they resolve when the step runs).
    */
   agents?: Record<string, Record<string, unknown>>;
+  /**
+   * Named rules known when compiling (name → CEL or structured source). A step's rule that names one is
+   * inlined into the step's guard, so the published version keeps the rule as it was; other names stay
+   * `{ ref }` guards, resolved by the engine's rule registry.
+   */
+  rules?: Record<string, string | Record<string, unknown>>;
 }
 
 export interface PipelineIssue {
@@ -99,7 +105,7 @@ class NetBuilder {
   }
 
   private step(step: PipelineStep, id: string, from: string, to: string, path: string): void {
-    const guards = guardsOf(step.rules ?? []);
+    const guards = guardsOf(step.rules ?? [], this.options.rules);
     let entry = from;
     guards.slice(1).forEach((guard, index) => {
       const gated = this.place(`${id}_gate_${index + 1}`);
@@ -192,11 +198,13 @@ function stepIdOf(step: PipelineStep, fallback: string): string {
 }
 
 /** Inline rules combined into one guard (first), then one `{ ref }` guard per named rule. */
-export function guardsOf(rules: readonly PipelineRule[]): GuardSource[] {
+export function guardsOf(rules: readonly PipelineRule[], known: PipelineCompileOptions['rules'] = {}): GuardSource[] {
   const inline: GuardSource[] = [];
   const refs: GuardSource[] = [];
   for (const rule of rules) {
-    if (typeof rule === 'string') (ruleName.test(rule) ? refs : inline).push(ruleName.test(rule) ? { ref: rule } : rule);
+    const named = typeof rule === 'string' && ruleName.test(rule) && Object.hasOwn(known, rule) ? known[rule] : undefined;
+    if (named !== undefined) inline.push(named);
+    else if (typeof rule === 'string') (ruleName.test(rule) ? refs : inline).push(ruleName.test(rule) ? { ref: rule } : rule);
     else if (typeof rule['ref'] === 'string' && Object.keys(rule).length === 1) refs.push({ ref: rule['ref'] });
     else inline.push(rule);
   }

@@ -41,6 +41,7 @@ import { createJsonLogger } from './json-logger.js';
 import { ModelDiscovery } from './model-discovery.js';
 import type { EventBus } from '../streaming/event-bus.js';
 import { MemoryEventBus } from '../streaming/memory-event-bus.js';
+import { WorkflowService } from './workflow-service.js';
 
 export const version = '0.1.0';
 
@@ -74,6 +75,8 @@ export class AppContainer {
   readonly events: EventBus;
   /** Agent definitions, executions, and the engine's executor for `agent` actions (`agents.executor`). */
   readonly agents: AgentService;
+  /** The workflow engine's use cases and runtime (started by `create`, stopped by `close`). */
+  readonly workflows: WorkflowService;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -96,6 +99,7 @@ export class AppContainer {
   ) {
     this.redact = redact;
     this.events = events;
+    this.workflows = new WorkflowService({ repository: store.workflows, bus: events, clock, logger, runner: config.workflows ?? {} });
     // One JSON line per request at LOG_LEVEL=debug (an access log); built only when it will be written.
     const debugLog = config.logLevel === 'debug';
     const providers = config.providers.map((provider) => ({ config: provider, adapter: createAdapter(provider) }));
@@ -150,6 +154,9 @@ export class AppContainer {
       clock,
       logger,
     });
+    // Agents are the engine's `agent` actions: run by the outbox worker, checked when a workflow is published.
+    this.workflows.actions.register('agent', this.agents.executor);
+    this.workflows.catalog.registerActionCheck('agent', (action) => this.agents.checkAction(action));
     this.metrics.setSources({
       ...healthMetricSources(this.health),
       ledgerQueueDepth: () => ledger.queueDepth,
@@ -199,6 +206,7 @@ export class AppContainer {
       await container.discovery.run();
       container.discoveryState = 'done';
     }
+    await container.workflows.start();
     return container;
   }
 
@@ -236,6 +244,9 @@ export class AppContainer {
     clearInterval(this.touchTimer);
     clearInterval(this.budgetTimer);
     this.providerKeys.stop();
+    await this.workflows
+      .stop()
+      .catch((error: unknown) => this.logger.error('workflow runner did not stop cleanly', { error: String(error) }));
     await this.ledger
       .close()
       .catch((error: unknown) => this.logger.error('usage ledger: final flush failed; records stay journaled', { error: String(error) }));
