@@ -19,6 +19,7 @@ import { SpendTracker } from '../usage/spend-tracker.js';
 import { UsageLedger } from '../usage/usage-ledger.js';
 import { AgentService } from './agent-service.js';
 import { CompletionModelPort } from './completion-model-port.js';
+import { PipelineService } from './pipeline-service.js';
 import { CompletionService } from './completion-service.js';
 import { GatewayKeyAdmin } from './gateway-key-admin.js';
 import { ProviderKeyAdmin } from './provider-key-admin.js';
@@ -75,6 +76,8 @@ export class AppContainer {
   readonly events: EventBus;
   /** Agent definitions, executions, and the engine's executor for `agent` actions (`agents.executor`). */
   readonly agents: AgentService;
+  /** The seed's `createWorkflow({ steps | agents })` and definitions with agents on places, compiled onto the engine. */
+  readonly pipelines: PipelineService;
   /** The workflow engine's use cases and runtime (started by `create`, stopped by `close`). */
   readonly workflows: WorkflowService;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
@@ -157,6 +160,7 @@ export class AppContainer {
     // Agents are the engine's `agent` actions: run by the outbox worker, checked when a workflow is published.
     this.workflows.actions.register('agent', this.agents.executor);
     this.workflows.catalog.registerActionCheck('agent', (action) => this.agents.checkAction(action));
+    this.pipelines = new PipelineService(this.agents, this.workflows);
     this.metrics.setSources({
       ...healthMetricSources(this.health),
       ledgerQueueDepth: () => ledger.queueDepth,
