@@ -199,4 +199,44 @@ describe.each(backends)('multi-agent pipelines on %s', (_backend, openStore) => 
       expect((await usageOf(instance.id)).some((record) => record.agentId === 'summarizer')).toBe(false);
     });
   });
+
+  describe('an agent on a place (trigger rule, auto-transition)', () => {
+    const triage = (id: string) => ({
+      id,
+      name: 'Triage',
+      places: [
+        {
+          id: 'inbox',
+          agent: {
+            agent: { id: 'classifier', model: `openai/${models.gpt4}`, userTemplate: 'Classify: {ticket}', outputKey: 'label' },
+            when: 'data.priority > 3',
+            then: 'route',
+          },
+        },
+        { id: 'routed' },
+      ],
+      transitions: [{ id: 'route', inputs: ['inbox'], outputs: ['routed'], trigger: 'manual' }],
+      start: 'inbox',
+      end: 'routed',
+    });
+
+    it('runs the agent when the rule passes, writes its output into the token, then fires the named transition', async () => {
+      const published = await gateway.container.pipelines.publish(triage('triage_place_agent'));
+      const started = await gateway.container.workflows.startInstance(published.record.workflowId, {
+        initialData: { ticket: 'server down', priority: 5 },
+      });
+      const urgent = await settled(started.id);
+      expect(urgent.status).toBe('completed');
+      expect(urgent.tokens[0]).toMatchObject({ place: 'routed', data: { ticket: 'server down', label: 'Edited: Classify: server down' } });
+      const [execution] = await gateway.container.agents.agentExecutions({ instanceId: urgent.id });
+      expect(execution).toMatchObject({ agentId: 'classifier', transitionId: 'inbox_agent', status: 'completed' });
+
+      const calm = await settled(
+        (await gateway.container.workflows.startInstance(published.record.workflowId, { initialData: { ticket: 'typo', priority: 1 } })).id,
+      );
+      expect(calm.status).toBe('completed');
+      expect(calm.tokens[0]?.data['label']).toBeUndefined();
+      expect(await gateway.container.agents.agentExecutions({ instanceId: calm.id })).toEqual([]);
+    });
+  });
 });
