@@ -19,6 +19,21 @@ function arcs(definition: WorkflowDefinition): string[] {
   );
 }
 
+const reviewLoop = {
+  steps: [
+    {
+      type: 'write',
+      agent: { model: 'auto', userTemplate: 'Write about {topic}', outputKey: 'draft' },
+      review: {
+        agent: { model: 'auto', userTemplate: 'Review {draft}', outputKey: 'review', outputSchema: { type: 'object' } },
+        until: 'data.review.approved == true',
+        maxRounds: 2,
+      },
+    },
+    { type: 'publish', agent: { model: 'auto', userTemplate: 'Publish {draft}' } },
+  ],
+};
+
 describe('compilePipeline', () => {
   it("compiles the seed's content pipeline (agents form) to a chain, each agent inline with its own model", () => {
     const result = compilePipeline(contentPipeline());
@@ -133,6 +148,31 @@ describe('compilePipeline', () => {
     expect(compilePipeline({ steps: [{ type: 'x', agent: 'a', temprature: 1 }] }).ok).toBe(false);
   });
 
+  it('unrolls a bounded reviewer loop: accept when the review passes, revise otherwise, go on after the last round', () => {
+    const definition = compiled(reviewLoop);
+    expect(arcs(definition)).toEqual([
+      'start -write-> write_draft_1',
+      'write_draft_1 -write_review_1-> write_reviewed_1',
+      'write_reviewed_1 -write_accept_1-> write_done',
+      'write_reviewed_1 -write_revise_1-> write_revise_1',
+      'write_revise_1 -write_round_2-> write_draft_2',
+      'write_draft_2 -write_review_2-> write_reviewed_2',
+      'write_reviewed_2 -write_accept_2-> write_done',
+      'write_done -publish-> end',
+    ]);
+    const byId = new Map(definition.transitions.map((transition) => [transition.id, transition]));
+    expect(byId.get('write_accept_1')?.guard).toBe('data.review.approved == true');
+    expect(byId.get('write_revise_1')?.guard).toBe('!(data.review.approved == true)');
+    expect(byId.get('write_accept_2')?.guard).toBeUndefined();
+    const revision = byId.get('write_round_2')?.action as { agent: { userTemplate: string } };
+    expect(revision.agent.userTemplate).toBe(
+      "Write about {topic}\n\nYour previous answer:\n{draft}\n\nThe reviewer's feedback:\n{review}\n\nRevise your answer accordingly.",
+    );
+    expect(compilePipeline({ steps: [{ ...reviewLoop.steps[0], review: { ...reviewLoop.steps[0]!.review, until: 'approved' } }] }).ok).toBe(
+      false,
+    );
+  });
+
   it('gives repeated step names distinct ids', () => {
     const definition = compiled({
       steps: [
@@ -161,6 +201,7 @@ describe('compiled pipelines under the engine analysis', () => {
     ['content pipeline', compiled(contentPipeline())],
     ['document pipeline', compiled(documentAnalysisPipeline(), { summarizer: summarizerAgent })],
     ['parallel + join + gates', compiled(parallel)],
+    ['reviewer loop', compiled(reviewLoop)],
     [
       'document pipeline, rules inlined',
       (() => {
