@@ -24,13 +24,18 @@ import { contentPipeline, documentAnalysisPipeline, documentRules, summarizerAge
 const models = { sonnet: 'claude-3-5-sonnet-latest', opus: 'claude-3-5-haiku-latest', gpt4: 'gpt-4o' };
 const replies: Record<string, (prompt: string) => string> = {
   'claude-3-5-sonnet-latest': (prompt) =>
-    prompt.startsWith('Research') ? 'Research notes: agents, evaluation, tooling.' : `Themes of (${prompt.split(': ').at(-1)})`,
+    prompt.includes('Revise your answer')
+      ? 'Revised research notes.'
+      : prompt.startsWith('Research')
+        ? 'Research notes: agents, evaluation, tooling.'
+        : `Themes of (${prompt.split(': ').at(-1)})`,
   'gpt-4o': (prompt) =>
     prompt.startsWith('Create outline')
       ? 'Outline: 1. Agents 2. Evaluation 3. Tooling'
       : prompt.startsWith('Verify')
         ? JSON.stringify({ passed: !prompt.includes('dubious'), issues: [] })
         : `Edited: ${prompt.slice(0, 60)}`,
+  'gpt-4o-mini': (prompt) => JSON.stringify({ approved: prompt.includes('Revised'), notes: 'cite sources' }),
   'claude-3-5-haiku-latest': (prompt) => `Draft built on [${prompt.split('outline: ').at(-1)}]`,
 };
 
@@ -237,6 +242,44 @@ describe.each(backends)('multi-agent pipelines on %s', (_backend, openStore) => 
       expect(calm.status).toBe('completed');
       expect(calm.tokens[0]?.data['label']).toBeUndefined();
       expect(await gateway.container.agents.agentExecutions({ instanceId: calm.id })).toEqual([]);
+    });
+  });
+
+  describe('a reviewer loop with bounded rounds', () => {
+    it('revises once after a rejection, then goes on when the reviewer approves', async () => {
+      const created = await gateway.container.pipelines.create({
+        id: 'review_loop',
+        initialData: { topic: 'nets' },
+        steps: [
+          {
+            type: 'write',
+            agent: { id: 'author', model: `anthropic/${models.sonnet}`, userTemplate: 'Research: {topic}', outputKey: 'draft' },
+            review: {
+              agent: {
+                id: 'critic',
+                model: 'openai/gpt-4o-mini',
+                userTemplate: 'Review {draft}',
+                outputKey: 'review',
+                outputSchema: { type: 'object', required: ['approved'] },
+              },
+              until: 'data.review.approved == true',
+              maxRounds: 3,
+            },
+          },
+        ],
+      });
+      expect(created.report.soundness).toMatchObject({ sound: true });
+      const instance = await settled(created.instance!.id);
+      expect(instance.status).toBe('completed');
+      expect(instance.tokens[0]?.data).toMatchObject({ draft: 'Revised research notes.', review: { approved: true } });
+      const executions = (await gateway.container.agents.agentExecutions({ instanceId: instance.id })).reverse();
+      expect(executions.map((execution) => [execution.transitionId, execution.agentId])).toEqual([
+        ['write', 'author'],
+        ['write_review_1', 'critic'],
+        ['write_round_2', 'author'],
+        ['write_review_2', 'critic'],
+      ]);
+      expect(executions[2]?.input.user).toContain("The reviewer's feedback:");
     });
   });
 });
