@@ -9,7 +9,7 @@ import { startAgentGateway } from '../../test/support/agent-gateway.js';
 import type { AgentGateway } from '../../test/support/agent-gateway.js';
 import { parseAgentDefinition } from './agent-definition.js';
 import type { AgentDefinition, AgentDefinitionInput } from './agent-definition.js';
-import type { AgentEvent } from './agent-events.js';
+import type { AgentEvent, AgentProgressMessage } from './agent-events.js';
 import type { AgentModelPort } from './agent-model-port.js';
 import { AgentRunner } from './agent-runner.js';
 
@@ -43,7 +43,10 @@ function collect(workflowId: string, instanceId: string) {
   const events: AgentEvent[] = [];
   const subscription = gateway.container.events.subscribe(
     topics.workflowInstance(workflowId, instanceId),
-    (message: BusMessage<AgentEvent>) => events.push(message.payload),
+    (message: BusMessage<AgentProgressMessage>) => {
+      expect(message.payload).toMatchObject({ live: true, workflowId, instanceId, type: message.payload.data.type });
+      events.push(message.payload.data);
+    },
   );
   return { events, stop: () => subscription.unsubscribe() };
 }

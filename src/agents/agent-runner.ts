@@ -8,7 +8,7 @@ import { modelChoiceOf } from './agent-definition.js';
 import type { AgentDefinition } from './agent-definition.js';
 import { AgentError, AgentErrorCode, failureOf } from './agent-error.js';
 import { AgentEventPublisher } from './agent-events.js';
-import type { AgentSite } from './agent-events.js';
+import type { AgentSite, ProgressSink } from './agent-events.js';
 import type { AgentModelPort } from './agent-model-port.js';
 import { readAttempt } from './read-attempt.js';
 import type { AttemptResult } from './read-attempt.js';
@@ -35,6 +35,8 @@ export interface AgentRunRequest {
   /** Where it runs; without one (a test run) nothing is published and the execution has no workflow ids. */
   site?: AgentSite;
   signal?: AbortSignal;
+  /** The engine's progress sink for the firing (`ActionRequest.emit`); events go to the bus directly without one. */
+  emit?: ProgressSink;
 }
 
 export interface AgentRunResult {

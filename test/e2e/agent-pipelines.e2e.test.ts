@@ -71,8 +71,9 @@ describe.each(backends)('multi-agent pipelines on %s', (_backend, openStore) => 
       emulator.setDefault((body, model) => ({
         text: (replies[model] ?? ((text: string) => `Summary: ${text.slice(0, 40)}`))(lastUserText(body)),
       }));
-    gateway.container.events.subscribe<AgentEvent>(topics.allWorkflows, (message) => {
-      if (String(message.payload.type).startsWith('AGENT_')) events.push(message.payload);
+    // Through the engine's progress sink: the live-event shape the instance's SSE stream forwards.
+    gateway.container.events.subscribe<{ type: string; live?: boolean; data: AgentEvent }>(topics.allWorkflows, (message) => {
+      if (message.payload.type.startsWith('AGENT_') && message.payload.live === true) events.push(message.payload.data);
     });
     // The document pipeline's first step is a function (the functions layer's executor); a stand-in extractor here.
     gateway.container.workflows.actions.register('function', {
