@@ -32,6 +32,7 @@ export type AgentEvent =
   | (AgentEventBase & { type: 'AGENT_THINKING'; status: 'started' | 'retrying'; attempt: number; model: string; reason?: string })
   | (AgentEventBase & { type: 'AGENT_CONTENT'; content: string; attempt: number })
   | (AgentEventBase & { type: 'AGENT_TOOL_CALL'; toolCallId: string; name: string; arguments: string; attempt: number })
+  | (AgentEventBase & { type: 'AGENT_TOOL_RESULT'; toolCallId: string; name: string; result: string; ok: boolean; attempt: number })
   | (AgentEventBase & {
       type: 'AGENT_COMPLETED';
       provider: string | null;
@@ -50,6 +51,7 @@ export const agentEventTypes: readonly AgentEventType[] = [
   'AGENT_THINKING',
   'AGENT_CONTENT',
   'AGENT_TOOL_CALL',
+  'AGENT_TOOL_RESULT',
   'AGENT_COMPLETED',
   'AGENT_FAILED',
 ];

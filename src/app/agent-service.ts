@@ -4,7 +4,7 @@ import { parseAgentDefinition } from '../agents/agent-definition.js';
 import type { AgentDefinition } from '../agents/agent-definition.js';
 import type { AgentModelPort } from '../agents/agent-model-port.js';
 import { AgentRunner } from '../agents/agent-runner.js';
-import type { AgentRunResult, Sleep } from '../agents/agent-runner.js';
+import type { AgentRunResult, AgentToolInvoker, Sleep } from '../agents/agent-runner.js';
 import type { TemplateScope } from '../agents/prompt-template.js';
 import type { Clock } from '../core/clock.js';
 import { ErrorCode, GatewayError, invalidRequest } from '../core/errors.js';
@@ -20,6 +20,8 @@ export interface AgentServiceDeps {
   clock: Clock;
   logger: Logger;
   sleep?: Sleep;
+  /** Executes agents' tool calls (e.g. the functions layer); without one they are returned unexecuted. */
+  tools?: AgentToolInvoker;
 }
 
 /** A stored agent with its checked form. */
@@ -48,6 +50,7 @@ export class AgentService {
       clock: deps.clock,
       logger: deps.logger,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      ...(deps.tools ? { tools: deps.tools } : {}),
     });
     this.executor = new AgentActionExecutor(this.runner, (id) => this.resolve(id));
   }
