@@ -40,6 +40,7 @@ export class AgentActionExecutor implements ActionExecutor {
         firingId: request.firingId,
       },
       signal: request.signal,
+      ...(request.emit ? { emit: request.emit } : {}),
     });
     if (result.output) return { output: outputData(agent, result.output) };
     const error = result.execution.error ?? { code: 'internal_error', message: `agent '${agent.id}' failed` };

@@ -56,6 +56,8 @@ const agentInputSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().positive().max(1_000_000).optional(),
   tools: z.array(toolSchema).max(128).optional(),
+  /** Rounds of tool calls executed (when a tool invoker is configured) before the answer is taken as it is (default 4). */
+  maxToolRounds: z.number().int().min(0).max(20).optional(),
   /** JSON schema the answer must match; asked for with `response_format: json_schema` and validated. */
   outputSchema: z.record(z.string(), z.unknown()).optional(),
   /** Where the output goes in the output token's data (default: the role, else the id). */
@@ -85,6 +87,7 @@ export interface AgentDefinition {
   temperature: number | undefined;
   maxTokens: number | undefined;
   tools: AgentTool[];
+  maxToolRounds: number;
   outputSchema: Record<string, unknown> | undefined;
   outputKey: string;
   retry: RetryPolicy;
@@ -131,6 +134,7 @@ export function parseAgentDefinition(input: unknown): AgentParseResult {
       temperature: raw.temperature,
       maxTokens: raw.maxTokens,
       tools: raw.tools ?? [],
+      maxToolRounds: raw.maxToolRounds ?? 4,
       outputSchema: raw.outputSchema,
       outputKey: raw.outputKey ?? raw.role ?? raw.id,
       retry: retryPolicySchema.parse(raw.retry ?? {}),

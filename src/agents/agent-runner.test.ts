@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompletionModelPort } from '../app/completion-model-port.js';
+import type { ChatRequest } from '../core/chat.js';
 import { systemClock } from '../core/clock.js';
 import { ErrorCode, GatewayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
@@ -9,7 +10,7 @@ import { startAgentGateway } from '../../test/support/agent-gateway.js';
 import type { AgentGateway } from '../../test/support/agent-gateway.js';
 import { parseAgentDefinition } from './agent-definition.js';
 import type { AgentDefinition, AgentDefinitionInput } from './agent-definition.js';
-import type { AgentEvent } from './agent-events.js';
+import type { AgentEvent, AgentProgressMessage } from './agent-events.js';
 import type { AgentModelPort } from './agent-model-port.js';
 import { AgentRunner } from './agent-runner.js';
 
@@ -43,7 +44,10 @@ function collect(workflowId: string, instanceId: string) {
   const events: AgentEvent[] = [];
   const subscription = gateway.container.events.subscribe(
     topics.workflowInstance(workflowId, instanceId),
-    (message: BusMessage<AgentEvent>) => events.push(message.payload),
+    (message: BusMessage<AgentProgressMessage>) => {
+      expect(message.payload).toMatchObject({ live: true, workflowId, instanceId, type: message.payload.data.type });
+      events.push(message.payload.data);
+    },
   );
   return { events, stop: () => subscription.unsubscribe() };
 }
@@ -219,5 +223,60 @@ describe('AgentRunner retry policy', () => {
       signal: controller.signal,
     });
     expect(result.execution).toMatchObject({ status: 'cancelled', attempts: 1, error: { code: 'agent_cancelled' } });
+  });
+
+  it('runs tool calls through the invoker, hands the results back, and takes the next answer', async () => {
+    const requests: ChatRequest[] = [];
+    const scripted: AgentModelPort = {
+      async stream(call) {
+        requests.push(call.request);
+        const round = requests.length;
+        return {
+          parts: (async function* () {
+            if (round === 1) {
+              yield { type: 'tool-call-start', choice: 0, index: 0, id: 'call_a', name: 'lookup' } as const;
+              yield { type: 'tool-call-delta', choice: 0, index: 0, argumentsDelta: '{"q":"pe' } as const;
+              yield { type: 'tool-call-delta', choice: 0, index: 0, argumentsDelta: 'tri"}' } as const;
+              yield { type: 'tool-call-start', choice: 0, index: 1, id: 'call_b', name: 'missing_tool' } as const;
+              yield { type: 'finish', choice: 0, reason: 'tool_calls' } as const;
+            } else yield { type: 'text-delta', choice: 0, text: 'Petri nets date from 1962.' } as const;
+            yield { type: 'usage', usage: { promptTokens: 10, completionTokens: 5 } } as const;
+          })(),
+          served: () => ({ provider: 'fake', model: 'fake-1', costUsd: 0.25 }),
+        };
+      },
+    };
+    const invoked: unknown[] = [];
+    const instance = new AgentRunner({
+      models: scripted,
+      executions: gateway.container.store.agents,
+      clock: systemClock,
+      logger: silentLogger,
+      tools: {
+        async invoke(call) {
+          invoked.push([call.tool.name, call.arguments]);
+          return { year: 1962 };
+        },
+      },
+    });
+    const result = await instance.run({
+      agent: agent({ id: 'historian', tools: [{ name: 'lookup', parameters: { type: 'object' } }] }),
+      scope: { data: { topic: 'x' } },
+    });
+    expect(result.output?.text).toBe('Petri nets date from 1962.');
+    expect(result.execution).toMatchObject({ status: 'completed', attempts: 1, promptTokens: 20, completionTokens: 10, costUsd: 0.5 });
+    expect(invoked).toEqual([['lookup', { q: 'petri' }]]);
+    expect(requests[1]?.messages.slice(-3)).toEqual([
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_a', type: 'function', function: { name: 'lookup', arguments: '{"q":"petri"}' } },
+          { id: 'call_b', type: 'function', function: { name: 'missing_tool', arguments: '' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_a', content: '{"year":1962}' },
+      { role: 'tool', tool_call_id: 'call_b', content: JSON.stringify({ error: "there is no tool 'missing_tool' (tools: lookup)" }) },
+    ]);
   });
 });

@@ -5,10 +5,10 @@ import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../streaming/event-bus.js';
 import type { AgentExecutionRecord, AgentOutput, AgentRepository } from '../storage/agent-repository.js';
 import { modelChoiceOf } from './agent-definition.js';
-import type { AgentDefinition } from './agent-definition.js';
+import type { AgentDefinition, AgentTool } from './agent-definition.js';
 import { AgentError, AgentErrorCode, failureOf } from './agent-error.js';
 import { AgentEventPublisher } from './agent-events.js';
-import type { AgentSite } from './agent-events.js';
+import type { AgentSite, ProgressSink } from './agent-events.js';
 import type { AgentModelPort } from './agent-model-port.js';
 import { readAttempt } from './read-attempt.js';
 import type { AttemptResult } from './read-attempt.js';
@@ -18,6 +18,21 @@ import type { TemplateScope } from './prompt-template.js';
 
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
+/**
+ * Runs an agent's tools (the functions layer, MCP tools of a project context). Without one, tool calls
+ * are not executed: they are returned in the output. A throw is handed back to the model as
+ * `{"error": …}`, so it can recover.
+ */
+export interface AgentToolInvoker {
+  invoke(call: {
+    agentId: string;
+    tool: AgentTool;
+    arguments: unknown;
+    site: AgentSite | undefined;
+    signal: AbortSignal;
+  }): Promise<unknown>;
+}
+
 export interface AgentRunnerDeps {
   models: AgentModelPort;
   executions: Pick<AgentRepository, 'saveExecution' | 'getExecution'>;
@@ -26,6 +41,8 @@ export interface AgentRunnerDeps {
   logger: Logger;
   /** Waits between attempts (tests pass one that returns at once). */
   sleep?: Sleep;
+  /** Executes tool calls; without one they are returned unexecuted. */
+  tools?: AgentToolInvoker;
 }
 
 export interface AgentRunRequest {
@@ -35,6 +52,8 @@ export interface AgentRunRequest {
   /** Where it runs; without one (a test run) nothing is published and the execution has no workflow ids. */
   site?: AgentSite;
   signal?: AbortSignal;
+  /** The engine's progress sink for the firing (`ActionRequest.emit`); events go to the bus directly without one. */
+  emit?: ProgressSink;
 }
 
 export interface AgentRunResult {
@@ -156,6 +175,7 @@ export class AgentRunner {
     messages.push({ role: 'user', content: user.text });
     const signal = run.signal ?? new AbortController().signal;
     let lastError: unknown;
+    let toolRounds = 0;
     for (let attempt = 1; attempt <= agent.retry.attempts; attempt++) {
       execution.attempts = attempt;
       events.publish({
@@ -167,8 +187,8 @@ export class AgentRunner {
         ...(lastError === undefined ? {} : { reason: failureOf(lastError).message }),
       });
       let result: AttemptResult;
-      try {
-        result = await readAttempt({
+      const ask = (): Promise<AttemptResult> =>
+        readAttempt({
           models: this.deps.models,
           call: {
             request: requestOf(agent, choice.model, messages),
@@ -193,6 +213,15 @@ export class AgentRunner {
               attempt,
             }),
         });
+      try {
+        result = await ask();
+        // Tool calls the invoker can answer: run them, hand the results back, let the model go on.
+        while (this.deps.tools && result.output.toolCalls.length > 0 && toolRounds < agent.maxToolRounds) {
+          toolRounds++;
+          this.account(execution, result.served, result.usage);
+          await this.answerTools(agent, result, messages, site, signal, (event) => events.publish({ ...base(), ...event, attempt }));
+          result = await ask();
+        }
       } catch (error) {
         if (signal.aborted)
           return finish(
@@ -228,6 +257,39 @@ export class AgentRunner {
     }
     const timedOut = lastError instanceof AgentError && lastError.code === AgentErrorCode.timeout;
     return finish(timedOut ? 'timed_out' : 'failed', undefined, lastError);
+  }
+
+  /** Runs each tool call through the invoker and appends the assistant's calls and the results to the conversation. */
+  private async answerTools(
+    agent: AgentDefinition,
+    result: AttemptResult,
+    messages: ChatMessage[],
+    site: AgentSite | undefined,
+    signal: AbortSignal,
+    publish: (event: { type: 'AGENT_TOOL_RESULT'; toolCallId: string; name: string; result: string; ok: boolean }) => void,
+  ): Promise<void> {
+    const calls = result.output.toolCalls;
+    messages.push({
+      role: 'assistant',
+      content: result.output.text === '' ? null : result.output.text,
+      tool_calls: calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+    });
+    for (const call of calls) {
+      const tool = agent.tools.find((entry) => entry.name === call.name);
+      let content: string;
+      let ok = true;
+      try {
+        if (!tool)
+          throw new Error(`there is no tool '${call.name}' (tools: ${agent.tools.map((entry) => entry.name).join(', ') || 'none'})`);
+        const output = await this.deps.tools!.invoke({ agentId: agent.id, tool, arguments: parseJson(call.arguments), site, signal });
+        content = typeof output === 'string' ? output : JSON.stringify(output ?? null);
+      } catch (error) {
+        ok = false;
+        content = JSON.stringify({ error: error instanceof Error ? error.message : String(error) });
+      }
+      messages.push({ role: 'tool', tool_call_id: call.id, content });
+      publish({ type: 'AGENT_TOOL_RESULT', toolCallId: call.id, name: call.name, result: content, ok });
+    }
   }
 
   private account(execution: AgentExecutionRecord, served: AttemptResult['served'], usage: AttemptResult['usage']): void {
@@ -267,6 +329,14 @@ function requestOf(agent: AgentDefinition, model: string, messages: ChatMessage[
       json_schema: { name: agent.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64), schema: agent.outputSchema },
     };
   return request;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 function backoffMs(agent: AgentDefinition, attempt: number, error: unknown): number {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { contentPipeline, documentAnalysisPipeline, summarizerAgent } from '../../test/support/seed-pipelines.js';
+import { contentPipeline, documentAnalysisPipeline, documentRules, summarizerAgent } from '../../test/support/seed-pipelines.js';
+import { analyzeDefinition } from '../engine/analysis.js';
 import type { WorkflowDefinition } from '../engine/workflow-definition.js';
+import { checkAgentAction } from './agent-action-check.js';
 import { compilePipeline, guardsOf } from './pipeline-compiler.js';
 
 function compiled(input: unknown, agents?: Record<string, Record<string, unknown>>): WorkflowDefinition {
@@ -16,6 +18,21 @@ function arcs(definition: WorkflowDefinition): string[] {
       `${transition.inputs.map((arc) => arc.place).join('+')} -${transition.id}-> ${transition.outputs.map((arc) => arc.place).join('+')}`,
   );
 }
+
+const reviewLoop = {
+  steps: [
+    {
+      type: 'write',
+      agent: { model: 'auto', userTemplate: 'Write about {topic}', outputKey: 'draft' },
+      review: {
+        agent: { model: 'auto', userTemplate: 'Review {draft}', outputKey: 'review', outputSchema: { type: 'object' } },
+        until: 'data.review.approved == true',
+        maxRounds: 2,
+      },
+    },
+    { type: 'publish', agent: { model: 'auto', userTemplate: 'Publish {draft}' } },
+  ],
+};
 
 describe('compilePipeline', () => {
   it("compiles the seed's content pipeline (agents form) to a chain, each agent inline with its own model", () => {
@@ -65,6 +82,14 @@ describe('compilePipeline', () => {
     expect(summary?.guard).toEqual({ ref: 'fact_check_passed' });
     // The defined summarizer with the step's override: best_available on any provider.
     expect(summary?.action).toEqual({ agent: { ...summarizerAgent, provider: 'best_available' } });
+  });
+
+  it('inlines named rules it knows into one guard on the step', () => {
+    const result = compilePipeline(documentAnalysisPipeline(), { agents: { summarizer: summarizerAgent }, rules: documentRules });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const summary = result.definition.transitions.at(-1);
+    expect(summary).toMatchObject({ id: 'generate_summary', inputs: [{ place: 'fact_check_done' }] });
+    expect(summary?.guard).toEqual({ and: [{ cel: documentRules.fact_check_passed }, { cel: documentRules.content_analyzed }] });
   });
 
   it('compiles parallel branches to a fork and a join, with nested sequences', () => {
@@ -123,6 +148,31 @@ describe('compilePipeline', () => {
     expect(compilePipeline({ steps: [{ type: 'x', agent: 'a', temprature: 1 }] }).ok).toBe(false);
   });
 
+  it('unrolls a bounded reviewer loop: accept when the review passes, revise otherwise, go on after the last round', () => {
+    const definition = compiled(reviewLoop);
+    expect(arcs(definition)).toEqual([
+      'start -write-> write_draft_1',
+      'write_draft_1 -write_review_1-> write_reviewed_1',
+      'write_reviewed_1 -write_accept_1-> write_done',
+      'write_reviewed_1 -write_revise_1-> write_revise_1',
+      'write_revise_1 -write_round_2-> write_draft_2',
+      'write_draft_2 -write_review_2-> write_reviewed_2',
+      'write_reviewed_2 -write_accept_2-> write_done',
+      'write_done -publish-> end',
+    ]);
+    const byId = new Map(definition.transitions.map((transition) => [transition.id, transition]));
+    expect(byId.get('write_accept_1')?.guard).toBe('data.review.approved == true');
+    expect(byId.get('write_revise_1')?.guard).toBe('!(data.review.approved == true)');
+    expect(byId.get('write_accept_2')?.guard).toBeUndefined();
+    const revision = byId.get('write_round_2')?.action as { agent: { userTemplate: string } };
+    expect(revision.agent.userTemplate).toBe(
+      "Write about {topic}\n\nYour previous answer:\n{draft}\n\nThe reviewer's feedback:\n{review}\n\nRevise your answer accordingly.",
+    );
+    expect(compilePipeline({ steps: [{ ...reviewLoop.steps[0], review: { ...reviewLoop.steps[0]!.review, until: 'approved' } }] }).ok).toBe(
+      false,
+    );
+  });
+
   it('gives repeated step names distinct ids', () => {
     const definition = compiled({
       steps: [
@@ -131,5 +181,49 @@ describe('compilePipeline', () => {
       ],
     });
     expect(definition.transitions.map((transition) => transition.id)).toEqual(['draft', 'draft_2']);
+  });
+});
+
+describe('compiled pipelines under the engine analysis', () => {
+  const parallel = {
+    steps: [
+      {
+        id: 'both',
+        parallel: [
+          { type: 'a', agent: { model: 'auto', userTemplate: 'A {x}' } },
+          { type: 'b', agent: { model: 'auto', userTemplate: 'B {x}' } },
+        ],
+      },
+      { type: 'c', agent: { model: 'auto', userTemplate: '{a} {b}' }, rules: ['has(data.a)', 'fact_check_passed'] },
+    ],
+  };
+  const nets: [string, WorkflowDefinition][] = [
+    ['content pipeline', compiled(contentPipeline())],
+    ['document pipeline', compiled(documentAnalysisPipeline(), { summarizer: summarizerAgent })],
+    ['parallel + join + gates', compiled(parallel)],
+    ['reviewer loop', compiled(reviewLoop)],
+    [
+      'document pipeline, rules inlined',
+      (() => {
+        const result = compilePipeline(documentAnalysisPipeline(), { agents: { summarizer: summarizerAgent }, rules: documentRules });
+        if (!result.ok) throw new Error('does not compile');
+        return result.definition;
+      })(),
+    ],
+  ];
+  for (const [name, definition] of nets) {
+    it(`${name}: publishable and a sound workflow net, every agent action valid`, () => {
+      const { report } = analyzeDefinition(definition, { checkAction: (action) => checkAgentAction(action, new Set(['summarizer'])) });
+      expect(report.issues.filter((issue) => issue.severity === 'error')).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(report.soundness).toMatchObject({ applicable: true, sound: true });
+      expect(report.reachability?.complete).toBe(true);
+    });
+  }
+
+  it('the action check names an unknown agent and an invalid inline one', () => {
+    expect(checkAgentAction({ agent: 'ghost' }, new Set())).toEqual(["agent 'ghost' is not defined"]);
+    expect(checkAgentAction({ agent: { model: 'auto' } }, new Set())[0]).toContain('userTemplate');
+    expect(checkAgentAction({ function: 'f' }, new Set())).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { parseDefinition } from '../engine/workflow-definition.js';
 import type { GuardSource, WorkflowDefinition, WorkflowDefinitionInput } from '../engine/workflow-definition.js';
 import type { JsonObject } from '../engine/workflow-instance.js';
 import { parseAgentDefinition } from './agent-definition.js';
+import type { AgentDefinition } from './agent-definition.js';
 import { pipelineInputSchema } from './pipeline-input.js';
 import type { AgentStep, ParallelStep, PipelineRule, PipelineStep } from './pipeline-input.js';
 
@@ -12,6 +13,12 @@ export interface PipelineCompileOptions {
    * here is an error. Without this map, names are not checked (they resolve when the step runs).
    */
   agents?: Record<string, Record<string, unknown>>;
+  /**
+   * Named rules known when compiling (name → CEL or structured source). A step's rule that names one is
+   * inlined into the step's guard, so the published version keeps the rule as it was; other names stay
+   * `{ ref }` guards, resolved by the engine's rule registry.
+   */
+  rules?: Record<string, string | Record<string, unknown>>;
 }
 
 export interface PipelineIssue {
@@ -99,7 +106,7 @@ class NetBuilder {
   }
 
   private step(step: PipelineStep, id: string, from: string, to: string, path: string): void {
-    const guards = guardsOf(step.rules ?? []);
+    const guards = guardsOf(step.rules ?? [], this.options.rules);
     let entry = from;
     guards.slice(1).forEach((guard, index) => {
       const gated = this.place(`${id}_gate_${index + 1}`);
@@ -115,7 +122,94 @@ class NetBuilder {
       return;
     }
     const agent = this.agentOf(step, id, path);
-    if (agent !== undefined) this.transitions.push({ id, ...base, inputs: [entry], outputs: [to], action: { agent } });
+    if (agent === undefined) return;
+    if (step.review === undefined) {
+      this.transitions.push({ id, ...base, inputs: [entry], outputs: [to], action: { agent } });
+      return;
+    }
+    this.reviewLoop(step.review, agent, id, entry, to, base, path);
+  }
+
+  /**
+   * A bounded reviewer loop, unrolled so the net stays a plain (and checkable) workflow net: round r is
+   * `<id>` (r = 1) or `<id>_round_<r>` (the revision), then `<id>_review_<r>`; `<id>_accept_<r>` (guard
+   * `until`) goes on, `<id>_revise_<r>` (guard `not until`) starts round r + 1; the last round goes on
+   * whatever its review says.
+   */
+  private reviewLoop(
+    review: NonNullable<AgentStep['review']>,
+    agent: string | Record<string, unknown>,
+    id: string,
+    from: string,
+    to: string,
+    base: Partial<Transition>,
+    path: string,
+  ): void {
+    const author = this.definitionOf(agent, `${path}.agent`);
+    const reviewer = this.definitionOf(
+      typeof review.agent === 'string' ? review.agent : { id: `${id}_reviewer`, ...review.agent },
+      `${path}.review.agent`,
+    );
+    const negated = negateRule(review.until);
+    if (negated === undefined)
+      this.issues.push({
+        path: `${path}.review.until`,
+        message: 'write the review rule inline (CEL or structured): a { ref } cannot be negated for the revise path',
+      });
+    if (!author || !reviewer || negated === undefined) return;
+    const revise = {
+      ...withoutPrompts(author.raw, 'user'),
+      userTemplate:
+        review.revisePrompt ??
+        `${author.parsed.userTemplate}\n\nYour previous answer:\n{${author.parsed.outputKey}}\n\nThe reviewer's feedback:\n{${reviewer.parsed.outputKey}}\n\nRevise your answer accordingly.`,
+    };
+    let entry = from;
+    for (let round = 1; round <= review.maxRounds; round++) {
+      const drafted = this.place(`${id}_draft_${round}`);
+      const reviewed = this.place(`${id}_reviewed_${round}`);
+      const write = round === 1 ? id : this.unique(`${id}_round_${round}`);
+      this.transitions.push({
+        id: write,
+        ...(round === 1 ? base : {}),
+        inputs: [entry],
+        outputs: [drafted],
+        action: { agent: round === 1 ? agent : revise },
+      });
+      this.transitions.push({
+        id: this.unique(`${id}_review_${round}`),
+        inputs: [drafted],
+        outputs: [reviewed],
+        action: { agent: reviewer.raw },
+      });
+      if (round === review.maxRounds) {
+        this.transitions.push({ id: this.unique(`${id}_accept_${round}`), inputs: [reviewed], outputs: [to] });
+        break;
+      }
+      this.transitions.push({ id: this.unique(`${id}_accept_${round}`), inputs: [reviewed], outputs: [to], guard: review.until });
+      entry = this.place(`${id}_revise_${round}`);
+      this.transitions.push({ id: this.unique(`${id}_revise_${round}`), inputs: [reviewed], outputs: [entry], guard: negated });
+    }
+  }
+
+  /** An agent's definition as written and checked: inline, or looked up among the defined agents. */
+  private definitionOf(
+    agent: string | Record<string, unknown>,
+    path: string,
+  ): { raw: Record<string, unknown>; parsed: AgentDefinition } | undefined {
+    const raw = typeof agent === 'string' ? this.options.agents?.[agent] : agent;
+    if (raw === undefined) {
+      this.issues.push({
+        path,
+        message: `a reviewer loop needs the definition of agent '${String(agent)}': define it, or write it inline`,
+      });
+      return undefined;
+    }
+    const parsed = parseAgentDefinition(raw);
+    if (!parsed.ok) {
+      for (const issue of parsed.issues) this.issues.push({ path: `${path}${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
+      return undefined;
+    }
+    return { raw, parsed: parsed.agent };
   }
 
   private parallel(step: ParallelStep, id: string, from: string, to: string, base: Partial<Transition>, path: string): void {
@@ -192,16 +286,24 @@ function stepIdOf(step: PipelineStep, fallback: string): string {
 }
 
 /** Inline rules combined into one guard (first), then one `{ ref }` guard per named rule. */
-export function guardsOf(rules: readonly PipelineRule[]): GuardSource[] {
+export function guardsOf(rules: readonly PipelineRule[], known: PipelineCompileOptions['rules'] = {}): GuardSource[] {
   const inline: GuardSource[] = [];
   const refs: GuardSource[] = [];
   for (const rule of rules) {
-    if (typeof rule === 'string') (ruleName.test(rule) ? refs : inline).push(ruleName.test(rule) ? { ref: rule } : rule);
+    const named = typeof rule === 'string' && ruleName.test(rule) && Object.hasOwn(known, rule) ? known[rule] : undefined;
+    if (named !== undefined) inline.push(named);
+    else if (typeof rule === 'string') (ruleName.test(rule) ? refs : inline).push(ruleName.test(rule) ? { ref: rule } : rule);
     else if (typeof rule['ref'] === 'string' && Object.keys(rule).length === 1) refs.push({ ref: rule['ref'] });
     else inline.push(rule);
   }
   if (inline.length <= 1) return [...inline, ...refs];
   return [{ and: inline.map((rule) => (typeof rule === 'string' ? { cel: rule } : rule)) }, ...refs];
+}
+
+function negateRule(rule: PipelineRule): GuardSource | undefined {
+  if (typeof rule === 'string') return ruleName.test(rule) ? undefined : `!(${rule})`;
+  if (typeof rule['ref'] === 'string') return undefined;
+  return { not: rule };
 }
 
 function withoutPrompts(definition: Record<string, unknown>, which: 'user' | 'system'): Record<string, unknown> {

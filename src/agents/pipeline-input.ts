@@ -36,6 +36,19 @@ export const agentStepSchema = z.strictObject({
   outputSchema: z.record(z.string(), z.unknown()).optional(),
   temperature: z.number().optional(),
   maxTokens: z.number().optional(),
+  /**
+   * A reviewer loop: after the step, `agent` reviews its output; when `until` passes the pipeline goes
+   * on, otherwise the step's agent revises (with `revisePrompt`, which sees the review) — at most
+   * `maxRounds` rounds in all, after which the pipeline goes on with the last version.
+   */
+  review: z
+    .strictObject({
+      agent: z.union([stepIdSchema, z.record(z.string(), z.unknown())]),
+      until: pipelineRuleSchema,
+      maxRounds: z.number().int().min(1).max(10).default(3),
+      revisePrompt: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 export const functionStepSchema = z.strictObject({

@@ -63,6 +63,8 @@ describe('AgentService', () => {
     expect(error.message).toContain('temperature');
     expect(error.message).toContain('user template');
     expect((await refusal(agents.delete('nope'))).status).toBe(404);
+    expect(agents.checkAction({ agent: 'outliner' })).toEqual([]);
+    expect(agents.checkAction({ agent: 'ghost' })).toEqual(["agent 'ghost' is not defined"]);
   });
 
   it('runs a named agent as a transition action and maps its output under the output key', async () => {

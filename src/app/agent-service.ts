@@ -1,13 +1,15 @@
+import { checkAgentAction } from '../agents/agent-action-check.js';
 import { AgentActionExecutor } from '../agents/agent-action-executor.js';
 import { parseAgentDefinition } from '../agents/agent-definition.js';
 import type { AgentDefinition } from '../agents/agent-definition.js';
 import type { AgentModelPort } from '../agents/agent-model-port.js';
 import { AgentRunner } from '../agents/agent-runner.js';
-import type { AgentRunResult, Sleep } from '../agents/agent-runner.js';
+import type { AgentRunResult, AgentToolInvoker, Sleep } from '../agents/agent-runner.js';
 import type { TemplateScope } from '../agents/prompt-template.js';
 import type { Clock } from '../core/clock.js';
 import { ErrorCode, GatewayError, invalidRequest } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { ActionSpec } from '../engine/workflow-definition.js';
 import type { AgentDefinitionRecord, AgentExecutionFilter, AgentExecutionRecord, AgentRepository } from '../storage/agent-repository.js';
 import type { EventBus } from '../streaming/event-bus.js';
 
@@ -18,6 +20,8 @@ export interface AgentServiceDeps {
   clock: Clock;
   logger: Logger;
   sleep?: Sleep;
+  /** Executes agents' tool calls (e.g. the functions layer); without one they are returned unexecuted. */
+  tools?: AgentToolInvoker;
 }
 
 /** A stored agent with its checked form. */
@@ -35,6 +39,8 @@ export class AgentService {
   readonly runner: AgentRunner;
   readonly executor: AgentActionExecutor;
   private readonly cache = new Map<string, { version: number; agent: AgentDefinition }>();
+  /** Ids of the defined agents, for the synchronous publish-time check (`checkAction`); loaded by `init()`. */
+  private readonly known = new Set<string>();
 
   constructor(private readonly deps: AgentServiceDeps) {
     this.runner = new AgentRunner({
@@ -44,8 +50,23 @@ export class AgentService {
       clock: deps.clock,
       logger: deps.logger,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      ...(deps.tools ? { tools: deps.tools } : {}),
     });
     this.executor = new AgentActionExecutor(this.runner, (id) => this.resolve(id));
+  }
+
+  /** Loads the ids of the defined agents (call once at start). */
+  async init(): Promise<void> {
+    for (const record of await this.deps.repository.listDefinitions()) this.known.add(record.id);
+  }
+
+  /**
+   * The publish-time check of an agent action (the workflow catalog's `registerActionCheck('agent', …)`):
+   * a named agent must be defined on this server, an inline one valid. Agents defined through another
+   * replica are known here after its next start (or after `init()`).
+   */
+  checkAction(action: Exclude<ActionSpec, 'none'>): string[] {
+    return checkAgentAction(action, this.known);
   }
 
   /** Checks and stores a definition (a new version when it changed). 400 with every issue when it is invalid. */
@@ -53,6 +74,7 @@ export class AgentService {
     const agent = checked(input);
     const record = await this.deps.repository.saveDefinition(agent.id, input as Record<string, unknown>, this.deps.clock.now());
     this.cache.set(agent.id, { version: record.version, agent });
+    this.known.add(agent.id);
     return { record, agent };
   }
 
@@ -70,6 +92,7 @@ export class AgentService {
   /** Deletes a definition; 404 when there is none. Executions stay. */
   async delete(id: string): Promise<void> {
     this.cache.delete(id);
+    this.known.delete(id);
     if (!(await this.deps.repository.deleteDefinition(id)))
       throw new GatewayError(ErrorCode.notFound, `There is no agent '${id}'.`, { status: 404 });
   }

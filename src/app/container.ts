@@ -19,6 +19,7 @@ import { SpendTracker } from '../usage/spend-tracker.js';
 import { UsageLedger } from '../usage/usage-ledger.js';
 import { AgentService } from './agent-service.js';
 import { CompletionModelPort } from './completion-model-port.js';
+import { PipelineService } from './pipeline-service.js';
 import { CompletionService } from './completion-service.js';
 import { GatewayKeyAdmin } from './gateway-key-admin.js';
 import { ProviderKeyAdmin } from './provider-key-admin.js';
@@ -97,6 +98,8 @@ export class AppContainer {
   readonly agents: AgentService;
   /** Workflow state outside the gateway store (NATS JetStream with STORAGE_BACKEND=nats), else undefined. */
   readonly workflowStorage: WorkflowStorage | undefined;
+  /** The seed's `createWorkflow({ steps | agents })` and definitions with agents on places, compiled onto the engine. */
+  readonly pipelines: PipelineService;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -192,7 +195,12 @@ export class AppContainer {
       clock,
       logger,
     });
+    // Agents are the engine's `agent` actions: run by the outbox worker, checked when a workflow is published.
     this.workflows.actions.register('agent', this.agents.executor);
+    this.workflows.catalog.registerActionCheck('agent', (action) => this.agents.checkAction(action));
+    // Functions are the engine's `function` actions, keyed by firing id (a retried firing never runs twice).
+    this.workflows.actions.register('function', this.functionActions);
+    this.pipelines = new PipelineService(this.agents, this.workflows);
     this.metrics.setSources({
       ...healthMetricSources(this.health),
       ledgerQueueDepth: () => ledger.queueDepth,
@@ -254,6 +262,7 @@ export class AppContainer {
     }
     const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events, workflows);
     await container.budgets.init();
+    await container.agents.init();
     await container.refreshBudgetSnapshot();
     container.budgetTimer = setInterval(() => void container.refreshBudgetSnapshot(), 15_000);
     container.budgetTimer.unref();
