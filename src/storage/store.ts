@@ -2,6 +2,7 @@ import type { ModelInfo } from '../core/models.js';
 import type { BudgetRepository } from './budget-repository.js';
 import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
 import type { UsageRepository } from './usage-repository.js';
+import type { WorkflowRepository } from './workflow-repository.js';
 
 export type StoreBackend = 'sqlite' | 'postgres' | 'nats';
 
@@ -18,6 +19,8 @@ export interface Store {
   readonly providerKeys: ProviderKeyRepository;
   readonly usage: UsageRepository;
   readonly budgets: BudgetRepository;
+  /** Workflow definitions, instances, tokens, event log, outbox and timers (`workflow-repository.ts`). */
+  readonly workflows: WorkflowRepository;
   close(): Promise<void>;
 }
 

@@ -76,4 +76,54 @@ export interface SqlSchema {
   budget_spend: { budget_id: string; period_start: number; spent_usd: number };
   budget_holds: { id: string; budget_id: string; period_start: number; amount_usd: number; expires_at: number };
   budget_alerts: { budget_id: string; period_start: number; threshold: number; fired_at: number };
+  workflow_definitions: { workflow_id: string; version: number; definition: string; analysis: string; created_at: number };
+  workflow_instances: {
+    id: string;
+    workflow_id: string;
+    version: number;
+    status: string;
+    marking: string;
+    variables: string;
+    metadata: string;
+    error: string | null;
+    revision: number;
+    last_sequence: number;
+    created_at: number;
+    updated_at: number;
+  };
+  workflow_tokens: {
+    instance_id: string;
+    id: string;
+    place: string;
+    data: string;
+    metadata: string;
+    created_by: string | null;
+    parents: string;
+    created_at: number;
+  };
+  workflow_events: {
+    instance_id: string;
+    sequence: number;
+    workflow_id: string;
+    type: string;
+    firing_id: string | null;
+    at: number;
+    data: string;
+  };
+  workflow_outbox: {
+    firing_id: string;
+    instance_id: string;
+    workflow_id: string;
+    transition_id: string;
+    action: string;
+    input: string;
+    status: string;
+    attempts: number;
+    available_at: number;
+    lease_owner: string | null;
+    lease_until: number | null;
+    last_error: string | null;
+    output: string | null;
+  };
+  workflow_timers: { id: string; instance_id: string; workflow_id: string; transition_id: string; due_at: number };
 }

@@ -7,6 +7,7 @@ import { SqlGatewayKeyRepository, SqlProviderKeyRepository } from './sql-key-rep
 import { sqlMigrations } from './sql-migrations.js';
 import type { SqlSchema } from './sql-schema.js';
 import { SqlUsageRepository } from './sql-usage-repository.js';
+import { SqlWorkflowRepository } from './sql-workflow-repository.js';
 
 /**
  * The repositories both SQL backends share, over one Kysely instance. The backend folders (`sqlite/`,
@@ -19,6 +20,7 @@ export class SqlStore implements Store {
   readonly providerKeys: SqlProviderKeyRepository;
   readonly usage: SqlUsageRepository;
   readonly budgets: SqlBudgetRepository;
+  readonly workflows: SqlWorkflowRepository;
 
   protected constructor(
     readonly backend: StoreBackend,
@@ -30,6 +32,7 @@ export class SqlStore implements Store {
     this.providerKeys = new SqlProviderKeyRepository(db);
     this.usage = new SqlUsageRepository(db);
     this.budgets = new SqlBudgetRepository(db, dialect);
+    this.workflows = new SqlWorkflowRepository(db);
   }
 
   /**
