@@ -40,8 +40,7 @@ import { ModelDiscovery } from './model-discovery.js';
 import type { EventBus } from '../streaming/event-bus.js';
 import { MemoryEventBus } from '../streaming/memory-event-bus.js';
 import { NatsEventBus } from '../streaming/nats-event-bus.js';
-import { openWorkflowStorage } from './workflow-store.js';
-import type { WorkflowStorage } from './workflow-store.js';
+import { withNatsWorkflows } from './nats-workflow-storage.js';
 
 export const version = '0.1.0';
 
@@ -50,8 +49,6 @@ export interface Readiness {
   store: { backend: string; ok: boolean; error?: string };
   /** The event bus (`memory` or `nats`) and whether its transport answers. */
   events: { bus: string; ok: boolean; error?: string };
-  /** Where workflow state lives when it is not in the gateway store (`nats` with STORAGE_BACKEND=nats). */
-  workflows?: { backend: string; ok: boolean; error?: string };
   providers: { name: string; kind: string; models: number }[];
   discovery: 'done' | 'pending' | 'not_needed';
 }
@@ -77,8 +74,6 @@ export class AppContainer {
   readonly metrics: GatewayMetrics;
   /** Engine, completion, cost and health events for subscribers (in-process unless NATS is configured). */
   readonly events: EventBus;
-  /** Workflow state outside the gateway store (NATS JetStream with STORAGE_BACKEND=nats), else undefined. */
-  workflows: WorkflowStorage | undefined;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -169,13 +164,13 @@ export class AppContainer {
 
   static async create(
     config: GatewayConfig,
-    options: { logger?: Logger; clock?: Clock; store?: Store; events?: EventBus; workflows?: WorkflowStorage } = {},
+    options: { logger?: Logger; clock?: Clock; store?: Store; events?: EventBus } = {},
   ): Promise<AppContainer> {
     const redact = createRedactor(configuredSecrets(config));
     const logger = options.logger ?? createJsonLogger(config.logLevel, redact);
     const clock = options.clock ?? systemClock;
     const keyring = keyringOf(config);
-    const store = options.store ?? (await openStore(config));
+    const store = options.store ?? (await openStore(config, { clock, logger }));
     const ledger = await UsageLedger.open(store.usage, logger, { journalDir: join(config.dataDir, 'ledger') });
     const compiledRules = compileCostRules(config.usage.costRules);
     if ('issues' in compiledRules) {
@@ -185,22 +180,14 @@ export class AppContainer {
     }
     for (const warning of compiledRules.warnings) logger.warn(warning);
     let events: EventBus;
-    let workflows: WorkflowStorage | undefined;
     try {
       events = options.events ?? (await openEventBus(config, clock, logger));
-      try {
-        workflows = options.workflows ?? (await openWorkflowStorage(config, clock, logger));
-      } catch (error) {
-        if (!options.events) await events.close();
-        throw error;
-      }
     } catch (error) {
       await ledger.close();
       if (!options.store) await store.close();
       throw error;
     }
     const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events);
-    container.workflows = workflows;
     await container.budgets.init();
     await container.refreshBudgetSnapshot();
     container.budgetTimer = setInterval(() => void container.refreshBudgetSnapshot(), 15_000);
@@ -227,22 +214,12 @@ export class AppContainer {
     } catch (error) {
       eventsState = { bus: this.events.kind, ok: false, error: error instanceof Error ? error.message : String(error) };
     }
-    let workflowsState: Readiness['workflows'];
-    if (this.workflows) {
-      workflowsState = { backend: this.workflows.backend, ok: true };
-      try {
-        await this.workflows.ping();
-      } catch (error) {
-        workflowsState = { backend: this.workflows.backend, ok: false, error: error instanceof Error ? error.message : String(error) };
-      }
-    }
     const counts = new Map<string, number>();
     for (const deployment of this.catalog.all()) counts.set(deployment.provider, (counts.get(deployment.provider) ?? 0) + 1);
     return {
-      ready: storeState.ok && eventsState.ok && (workflowsState?.ok ?? true) && this.discoveryState !== 'pending',
+      ready: storeState.ok && eventsState.ok && this.discoveryState !== 'pending',
       store: storeState,
       events: eventsState,
-      ...(workflowsState ? { workflows: workflowsState } : {}),
       providers: this.catalog.adapters().map(({ name, adapter }) => ({ name, kind: adapter.kind, models: counts.get(name) ?? 0 })),
       discovery: this.discoveryState,
     };
@@ -272,18 +249,23 @@ export class AppContainer {
     if (used.length > 0) await this.store.gatewayKeys.touch(used, this.clock.now()).catch(() => undefined);
     await Promise.allSettled(this.catalog.adapters().map(({ adapter }) => adapter.close()));
     await this.events.close().catch(() => undefined);
-    await this.workflows?.close().catch(() => undefined);
     await this.store.close();
   }
 }
 
 /**
  * The gateway store the config names: SQLite under the data directory (default) or PostgreSQL at
- * `DATABASE_URL`. With `STORAGE_BACKEND=nats` only workflow state goes to NATS (`openWorkflowStorage`);
- * the usage ledger, keys and budgets stay relational: PostgreSQL when `DATABASE_URL` is set, else SQLite.
+ * `DATABASE_URL`. With `STORAGE_BACKEND=nats` only workflow state goes to NATS JetStream
+ * (`withNatsWorkflows`); the usage ledger, keys and budgets stay relational: PostgreSQL when
+ * `DATABASE_URL` is set, else SQLite.
  */
-export async function openStore(config: GatewayConfig): Promise<Store> {
-  const backend = config.storage.backend === 'nats' ? (config.storage.databaseUrl ? 'postgres' : 'sqlite') : config.storage.backend;
+export async function openStore(config: GatewayConfig, options: { clock?: Clock; logger?: Logger } = {}): Promise<Store> {
+  if (config.storage.backend === 'nats')
+    return withNatsWorkflows(await openRelationalStore(config, config.storage.databaseUrl ? 'postgres' : 'sqlite'), config, options);
+  return openRelationalStore(config, config.storage.backend);
+}
+
+async function openRelationalStore(config: GatewayConfig, backend: 'sqlite' | 'postgres'): Promise<Store> {
   switch (backend) {
     case 'sqlite':
       return SqliteStore.open(join(config.dataDir, 'circuit-breaker.db'));
