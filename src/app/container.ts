@@ -41,6 +41,7 @@ import type { EventBus } from '../streaming/event-bus.js';
 import { MemoryEventBus } from '../streaming/memory-event-bus.js';
 import { NatsEventBus } from '../streaming/nats-event-bus.js';
 import { withNatsWorkflows } from './nats-workflow-storage.js';
+import { WorkflowService } from './workflow-service.js';
 
 export const version = '0.1.0';
 
@@ -74,6 +75,8 @@ export class AppContainer {
   readonly metrics: GatewayMetrics;
   /** Engine, completion, cost and health events for subscribers (in-process unless NATS is configured). */
   readonly events: EventBus;
+  /** The workflow engine's use cases and runtime (started by `create`, stopped by `close`). */
+  readonly workflows: WorkflowService;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -96,6 +99,7 @@ export class AppContainer {
   ) {
     this.redact = redact;
     this.events = events;
+    this.workflows = new WorkflowService({ repository: store.workflows, bus: events, clock, logger, runner: config.workflows ?? {} });
     // One JSON line per request at LOG_LEVEL=debug (an access log); built only when it will be written.
     const debugLog = config.logLevel === 'debug';
     const providers = config.providers.map((provider) => ({ config: provider, adapter: createAdapter(provider) }));
@@ -198,6 +202,7 @@ export class AppContainer {
       await container.discovery.run();
       container.discoveryState = 'done';
     }
+    await container.workflows.start();
     return container;
   }
 
@@ -242,6 +247,9 @@ export class AppContainer {
     clearInterval(this.touchTimer);
     clearInterval(this.budgetTimer);
     this.providerKeys.stop();
+    await this.workflows
+      .stop()
+      .catch((error: unknown) => this.logger.error('workflow runner did not stop cleanly', { error: String(error) }));
     await this.ledger
       .close()
       .catch((error: unknown) => this.logger.error('usage ledger: final flush failed; records stay journaled', { error: String(error) }));

@@ -151,6 +151,17 @@ export const configFileSchema = z.strictObject({
       public: z.boolean().optional(),
     })
     .optional(),
+  /** The workflow runtime (docs/workflows.md, "Runtime"). */
+  workflows: z
+    .strictObject({
+      /** How long an action is leased to one server before another may run it again (ms; `CB_WORKFLOW_LEASE_MS`). */
+      action_lease_ms: z.number().int().min(100).optional(),
+      /** How often the outbox and timers are polled (ms; `CB_WORKFLOW_POLL_MS`). */
+      poll_ms: z.number().int().min(10).optional(),
+      /** Attempts of a failing action before the instance fails. */
+      max_attempts: z.number().int().min(1).max(100).optional(),
+    })
+    .optional(),
   /** Tag usage records and cost rules with this (`development`, `production`); `CB_ENVIRONMENT` overrides. */
   environment: z.string().min(1).max(64).optional(),
 });

@@ -24,6 +24,8 @@ export interface GatewayConfig {
   access: { adminKey?: Secret; masterKey?: Secret; previousMasterKeys: Secret[] };
   usage: UsageConfig;
   metrics: { public: boolean };
+  /** Workflow runtime tuning; defaults when absent (see `WorkflowRunnerOptions`). */
+  workflows?: { leaseMs?: number; pollMs?: number; maxAttempts?: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The config file read, if any. */
   file?: string;

@@ -109,6 +109,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         secretFrom(env, '', reference, `${where}: access.previous_master_keys.${index}`, issues),
       );
   const usage = compileUsage(parsed, env, where, issues);
+  const workflows = workflowTuning(env, parsed, issues);
 
   if (issues.length > 0) {
     throw new ConfigError(
@@ -155,9 +156,27 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     access: { ...access, previousMasterKeys: previousMasterKeys.filter((key): key is Secret => key !== undefined) },
     usage,
     metrics: { public: parsed.metrics?.public ?? false },
+    workflows,
     logLevel: logLevel as GatewayConfig['logLevel'],
     ...(file ? { file } : {}),
   };
+}
+
+function workflowTuning(env: Env, parsed: ConfigFile, issues: string[]): NonNullable<GatewayConfig['workflows']> {
+  const number = (name: string, fallback: number | undefined): number | undefined => {
+    const text = env[name];
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 10) issues.push(`${name}: expected a whole number of milliseconds (10 or more), got '${text}'`);
+    return value;
+  };
+  const tuning: NonNullable<GatewayConfig['workflows']> = {};
+  const leaseMs = number('CB_WORKFLOW_LEASE_MS', parsed.workflows?.action_lease_ms);
+  const pollMs = number('CB_WORKFLOW_POLL_MS', parsed.workflows?.poll_ms);
+  if (leaseMs !== undefined) tuning.leaseMs = leaseMs;
+  if (pollMs !== undefined) tuning.pollMs = pollMs;
+  if (parsed.workflows?.max_attempts !== undefined) tuning.maxAttempts = parsed.workflows.max_attempts;
+  return tuning;
 }
 
 function configFilePath(env: Env, cwd: string, issues: string[]): string | undefined {

@@ -74,8 +74,10 @@ describe.runIf(natsUp)('the server with STORAGE_BACKEND=nats', () => {
       expect(await container.gatewayKeys.list()).toEqual([]);
       expect(existsSync(join(dataDir, 'circuit-breaker.db'))).toBe(true);
     } finally {
-      await store.destroy();
       await container.close();
+      const cleanup = await NatsWorkflowStore.open(services.nats.url, { prefix });
+      await cleanup.destroy();
+      await cleanup.close();
     }
   });
 
