@@ -168,7 +168,14 @@ export class AppContainer {
 
   static async create(
     config: GatewayConfig,
-    options: { logger?: Logger; clock?: Clock; store?: Store; events?: EventBus } = {},
+    options: {
+      logger?: Logger;
+      clock?: Clock;
+      store?: Store;
+      events?: EventBus;
+      /** Runs before the workflow runtime starts (e.g. to register action executors). */
+      beforeStart?: (container: AppContainer) => void | Promise<void>;
+    } = {},
   ): Promise<AppContainer> {
     const redact = createRedactor(configuredSecrets(config));
     const logger = options.logger ?? createJsonLogger(config.logLevel, redact);
@@ -202,6 +209,7 @@ export class AppContainer {
       await container.discovery.run();
       container.discoveryState = 'done';
     }
+    await options.beforeStart?.(container);
     await container.workflows.start();
     return container;
   }

@@ -14,6 +14,7 @@ import { registerAdminKeys } from './routes/admin-keys.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerRouting } from './routes/routing.js';
 import { registerUsage } from './routes/usage.js';
+import { registerWorkflows } from './routes/workflows.js';
 
 /**
  * Builds the HTTP front door: Fastify (chosen by measurement, docs/adr/0001-http-framework.md) with the
@@ -66,6 +67,7 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerRouting(app, container);
   registerAdminKeys(app, container);
   registerUsage(app, container);
+  registerWorkflows(app, container);
   registerMetrics(app, container.metrics);
   return app;
 }
