@@ -296,6 +296,19 @@ export class NatsWorkflowStore implements WorkflowRepository {
     if (this.ownsConnection && !this.connection.isClosed()) await this.connection.drain();
   }
 
+  /** Every value in the buckets and every event in the stream, as text (tests grep it for secrets). */
+  async dump(): Promise<string> {
+    const parts: string[] = [];
+    for (const bucket of Object.values(this.buckets))
+      for await (const key of await bucket.keys()) {
+        const found = await bucket.get(key);
+        if (live(found)) parts.push(`${key}=${found.string()}`);
+      }
+    for (const instance of await this.listInstances({ limit: Number.MAX_SAFE_INTEGER }))
+      parts.push(JSON.stringify(await this.readEvents(instance.id, { limit: Number.MAX_SAFE_INTEGER })));
+    return parts.join('\n');
+  }
+
   /** Deletes every bucket and the stream of this prefix (tests, and `workflow` data resets). */
   async destroy(): Promise<void> {
     for (const bucket of Object.values(this.buckets)) await bucket.destroy().catch(() => false);
