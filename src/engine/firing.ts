@@ -56,7 +56,11 @@ export function planFiring(
   context: FiringContext,
 ): FiringPlan {
   if (terminalStatuses.includes(instance.status))
-    return { ok: false, reason: 'instance_finished', message: `the instance is ${instance.status}` };
+    return {
+      ok: false,
+      reason: 'instance_finished',
+      message: `the instance is ${instance.status}; transition '${transitionId}' can no longer fire`,
+    };
   const transition = workflow.transitions.get(transitionId);
   if (!transition) {
     const known = workflow.ordered.map((entry) => entry.definition.id).join(', ');
