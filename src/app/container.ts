@@ -298,12 +298,16 @@ async function openRelationalStore(config: GatewayConfig, backend: 'sqlite' | 'p
   }
 }
 
-/** The event bus the config names: in this process (default) or NATS at `NATS_URL` (`CB_EVENT_BUS`). */
+/** The event bus the config names: in this process (default) or NATS at `NATS_URL` (`CB_EVENT_BUS`), on `{CB_NATS_PREFIX}.events.>`. */
 export async function openEventBus(config: GatewayConfig, clock: Clock, logger: Logger): Promise<EventBus> {
   if (config.events.bus === 'memory') return new MemoryEventBus(clock, logger);
   if (!config.storage.natsUrl) throw new ConfigError('CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222.');
   try {
-    return await NatsEventBus.connect(config.storage.natsUrl, { clock, logger });
+    return await NatsEventBus.connect(config.storage.natsUrl, {
+      clock,
+      logger,
+      subjectPrefix: `${config.storage.natsPrefix ?? 'cb'}.events`,
+    });
   } catch (error) {
     throw new ConfigError(`${error instanceof Error ? error.message : String(error)} (NATS_URL; or CB_EVENT_BUS=memory)`);
   }

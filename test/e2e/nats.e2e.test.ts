@@ -73,6 +73,19 @@ describe.runIf(natsUp)('the server with STORAGE_BACKEND=nats', () => {
       expect(await store.saveDefinition(definition)).toEqual({ ok: true });
       expect(await container.gatewayKeys.list()).toEqual([]);
       expect(existsSync(join(dataDir, 'circuit-breaker.db'))).toBe(true);
+
+      // The prefix names the bus subjects too, so deployments sharing a server do not hear each other.
+      const same = await NatsEventBus.connect(services.nats.url, { subjectPrefix: `${prefix}.events` });
+      const other = await NatsEventBus.connect(services.nats.url);
+      const heard: { same: unknown[]; other: unknown[] } = { same: [], other: [] };
+      const topic = `costs${prefix}`;
+      same.subscribe(topic, (message) => heard.same.push(message.payload));
+      other.subscribe(topic, (message) => heard.other.push(message.payload));
+      await Promise.all([same.ping(), other.ping()]);
+      await container.events.publish(topic, { usd: 1 });
+      await expect.poll(() => heard.same).toEqual([{ usd: 1 }]);
+      expect(heard.other).toEqual([]);
+      await Promise.all([same.close(), other.close()]);
     } finally {
       await container.close();
       const cleanup = await NatsWorkflowStore.open(services.nats.url, { prefix });
