@@ -17,6 +17,8 @@ import { RateLimiter } from '../usage/rate-limiter.js';
 import { RequestBatcher } from '../usage/request-batcher.js';
 import { SpendTracker } from '../usage/spend-tracker.js';
 import { UsageLedger } from '../usage/usage-ledger.js';
+import { AgentService } from './agent-service.js';
+import { CompletionModelPort } from './completion-model-port.js';
 import { CompletionService } from './completion-service.js';
 import { GatewayKeyAdmin } from './gateway-key-admin.js';
 import { ProviderKeyAdmin } from './provider-key-admin.js';
@@ -77,6 +79,8 @@ export class AppContainer {
   readonly events: EventBus;
   /** The workflow engine's use cases and runtime (started by `create`, stopped by `close`). */
   readonly workflows: WorkflowService;
+  /** Agent definitions, executions, and the engine's executor for `agent` actions (`agents.executor`). */
+  readonly agents: AgentService;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -99,7 +103,13 @@ export class AppContainer {
   ) {
     this.redact = redact;
     this.events = events;
-    this.workflows = new WorkflowService({ repository: store.workflows, bus: events, clock, logger, runner: config.workflows ?? {} });
+    this.workflows = new WorkflowService({
+      repository: store.workflows,
+      bus: events,
+      clock,
+      logger,
+      runner: config.workflows ?? {},
+    });
     // One JSON line per request at LOG_LEVEL=debug (an access log); built only when it will be written.
     const debugLog = config.logLevel === 'debug';
     const providers = config.providers.map((provider) => ({ config: provider, adapter: createAdapter(provider) }));
@@ -147,6 +157,14 @@ export class AppContainer {
         if (debugLog) logger.debug('request finished', accessLogFields(record));
       },
     });
+    this.agents = new AgentService({
+      repository: store.agents,
+      models: new CompletionModelPort(this.completions),
+      events,
+      clock,
+      logger,
+    });
+    this.workflows.actions.register('agent', this.agents.executor);
     this.metrics.setSources({
       ...healthMetricSources(this.health),
       ledgerQueueDepth: () => ledger.queueDepth,

@@ -7,8 +7,8 @@ import type { Store } from '../storage/store.js';
 import { describeServer } from '../streaming/nats-event-bus.js';
 
 /**
- * `STORAGE_BACKEND=nats`: the gateway's relational records (usage ledger, keys, budgets, model cache)
- * stay in `relational` (SQLite or PostgreSQL), workflow state goes to NATS JetStream (buckets and stream
+ * `STORAGE_BACKEND=nats`: the gateway's relational records (usage ledger, keys, budgets, model cache,
+ * agent and function definitions and executions) stay in `relational` (SQLite or PostgreSQL), workflow state goes to NATS JetStream (buckets and stream
  * named by `CB_NATS_PREFIX`). The result is one `Store` whose `backend` is `nats`, whose `ping` checks
  * both, and whose `close` closes both. Closes `relational` when NATS cannot be opened.
  */
@@ -46,6 +46,8 @@ export async function withNatsWorkflows(
     providerKeys: relational.providerKeys,
     usage: relational.usage,
     budgets: relational.budgets,
+    agents: relational.agents,
+    functions: relational.functions,
     workflows,
     close: async () => {
       await workflows.close().catch(() => undefined);

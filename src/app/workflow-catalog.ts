@@ -10,6 +10,9 @@ import type { JsonObject } from '../engine/workflow-instance.js';
 import type { RuleRegistry } from '../rules/index.js';
 import type { StoredDefinition, WorkflowRepository } from '../storage/workflow-repository.js';
 
+/** Ids that would collide with `/api/v1/workflows/<segment>` routes. */
+const reservedIds = ['instances', 'check', 'events'];
+
 /** A published version, or the report that kept it out. */
 export type PublishResult = { ok: true; record: StoredDefinition; report: AnalysisReport } | { ok: false; report: AnalysisReport };
 
@@ -52,6 +55,13 @@ export class WorkflowCatalog {
       `wf_${randomBytes(9)
         .toString('base64url')
         .replace(/[^A-Za-z0-9]/g, 'x')}`;
+    if (reservedIds.includes(workflowId)) {
+      throw new GatewayError(
+        ErrorCode.invalidRequest,
+        `'${workflowId}' cannot be a workflow id: it is a path of the API (${reservedIds.join(', ')} are reserved).`,
+        { status: 400, param: 'id' },
+      );
+    }
     const latest = await this.repository.getDefinition(workflowId);
     if (mode.kind === 'create' && latest) {
       throw new GatewayError(

@@ -47,6 +47,7 @@ export class WorkflowRunner {
   readonly owner = `runner_${randomUUID()}`;
   private readonly running = new Map<string, AbortController>();
   private readonly chains = new Map<string, Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
   private stopped = true;
   private wake: (() => void) | undefined;
@@ -93,13 +94,16 @@ export class WorkflowRunner {
     this.loop = this.backgroundLoop();
   }
 
-  /** Stops the loop and aborts actions in flight (their leases expire; another process or the next start re-runs them). */
+  /**
+   * Stops the loop and aborts actions in flight, giving their outbox entries back so the next start
+   * (or another server) runs them again at once. After a crash, the lease expiring does the same.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const controller of this.running.values()) controller.abort(new Error('the workflow runner is stopping'));
     this.wake?.();
     await this.loop;
-    await Promise.allSettled([...this.chains.values()]);
+    await Promise.allSettled([...this.inFlight, ...this.chains.values()]);
   }
 
   /**
@@ -171,7 +175,14 @@ export class WorkflowRunner {
     return due.length;
   }
 
-  private async runAction(entry: OutboxEntry): Promise<void> {
+  private runAction(entry: OutboxEntry): Promise<void> {
+    const run = this.runActionNow(entry);
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+    return run;
+  }
+
+  private async runActionNow(entry: OutboxEntry): Promise<void> {
     const controller = new AbortController();
     this.running.set(entry.firingId, controller);
     try {
@@ -202,7 +213,10 @@ export class WorkflowRunner {
             }),
         });
       } catch (error) {
-        if (controller.signal.aborted) return;
+        if (controller.signal.aborted) {
+          await this.repository.releaseOutbox(entry.firingId, { owner: this.owner, availableAt: this.clock.now() });
+          return;
+        }
         await this.actionFailed(entry, error, workflow);
         return;
       }

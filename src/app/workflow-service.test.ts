@@ -206,3 +206,33 @@ describe('WorkflowService', () => {
     expect(await refusal(service.cancel(instance.id))).toMatchObject({ status: 409 });
   });
 });
+
+describe('WorkflowService runtime lifecycle', () => {
+  it('gives an interrupted action back to the outbox on stop, and runs it again after a start', async () => {
+    const { service, repository } = setup();
+    let runs = 0;
+    service.actions.register('agent', {
+      execute: (request) =>
+        new Promise((resolve, reject) => {
+          runs++;
+          if (runs > 1) resolve({ output: { summary: 'second run' } });
+          request.signal.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    });
+    await service.catalog.publish(review, { kind: 'create' });
+    expect(await refusal(service.catalog.publish({ ...review, id: 'instances' }, { kind: 'create' }))).toMatchObject({
+      status: 400,
+      param: 'id',
+    });
+    const instance = await service.startInstance('review', {});
+    const draining = service.runner.drainOutbox();
+    await new Promise((resolve) => setImmediate(resolve));
+    await service.stop();
+    await draining;
+    const [event] = (await service.history(instance.id)).filter((entry) => entry.type === 'ACTION_STARTED');
+    expect(await repository.getOutbox(event!.firingId!)).toMatchObject({ status: 'pending', leaseOwner: undefined, attempts: 1 });
+    await service.runner.drainOutbox();
+    expect(runs).toBe(2);
+    expect(await service.getInstance(instance.id)).toMatchObject({ status: 'waiting', marking: { summarised: 1 } });
+  });
+});

@@ -175,6 +175,62 @@ export function workflowStoreContract(name: string, open: () => Promise<Workflow
         expect(await store.dueTimers(10_000, 10)).toEqual([timer]);
       }));
 
+    it('creates an instance with its outbox entries and timers in the same call', () =>
+      withStore(async (store) => {
+        const id = newId();
+        const timer = { id: `${id}:expire`, instanceId: id, workflowId: 'wf', transitionId: 'expire', dueAt: 5000 };
+        const created = await store.createInstance({
+          ...instanceStart(id, [token(id, 't1', 'start')]),
+          outbox: [outbox(id, `${id}-f0`)],
+          timers: [timer],
+        });
+        expect(created.ok).toBe(true);
+        expect(await store.getOutbox(`${id}-f0`)).toMatchObject({ status: 'pending', attempts: 0, instanceId: id });
+        expect(await store.dueTimers(5000, 10)).toEqual([timer]);
+      }));
+
+    it('commits a change without tokens (status, variables, error), and settles an entry as failed', () =>
+      withStore(async (store) => {
+        const id = await started(store);
+        await store.commit(firing(id, 1, [], [], { enqueue: [outbox(id, 'f-fail')] }));
+        const failed = await store.commit({
+          instanceId: id,
+          expectedRevision: 2,
+          status: 'failed',
+          marking: { start: 1 },
+          variables: { round: 2, nested: { ok: false } },
+          error: { code: 'action_failed', message: 'boom' },
+          consume: [],
+          produce: [],
+          events: [{ type: 'ERROR', firingId: 'f-fail', at: 3000, data: { code: 'action_failed', message: 'boom' } }],
+          settle: [{ firingId: 'f-fail', status: 'failed', error: 'boom' }],
+        });
+        expect(failed).toMatchObject({ ok: true, revision: 3 });
+        expect(await store.getInstance(id)).toMatchObject({
+          status: 'failed',
+          revision: 3,
+          variables: { round: 2, nested: { ok: false } },
+          error: { code: 'action_failed', message: 'boom' },
+          updatedAt: 3000,
+        });
+        expect(await store.getOutbox('f-fail')).toMatchObject({ status: 'failed', lastError: 'boom' });
+        expect(await store.claimOutbox({ owner: 'a', now: 10_000, leaseMs: 1000, limit: 10 })).toEqual([]);
+        const cleared = await store.commit({
+          instanceId: id,
+          expectedRevision: 3,
+          status: 'failed',
+          marking: {},
+          variables: {},
+          error: undefined,
+          consume: ['t1'],
+          produce: [],
+          events: [],
+        });
+        expect(cleared.ok).toBe(true);
+        expect((await store.getInstance(id))?.error).toBeUndefined();
+        expect(await store.readEvents(id)).toHaveLength(4);
+      }));
+
     it('lists instances newest first, by workflow and status', () =>
       withStore(async (store) => {
         const a = newId();

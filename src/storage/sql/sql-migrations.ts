@@ -204,6 +204,99 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('workflow_timers_due').on('workflow_timers').columns(['due_at']).execute();
     },
   },
+  '0004_functions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('function_definitions')
+        .addColumn('name', 'text', (column) => column.primaryKey())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('definition', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('function_executions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('function_name', 'text', (column) => column.notNull())
+        .addColumn('function_version', 'integer', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('attempt', 'integer', (column) => column.notNull())
+        .addColumn('max_attempts', 'integer', (column) => column.notNull())
+        .addColumn('input', 'text', (column) => column.notNull())
+        .addColumn('output', 'text')
+        .addColumn('error', 'text')
+        .addColumn('stdout', 'text', (column) => column.notNull())
+        .addColumn('stderr', 'text', (column) => column.notNull())
+        .addColumn('exit_code', 'integer')
+        .addColumn('trigger', 'text', (column) => column.notNull())
+        .addColumn('trigger_event', 'text')
+        .addColumn('workflow_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('parent_id', 'text')
+        .addColumn('chain_root_id', 'text')
+        .addColumn('idempotency_key', 'text', (column) => column.unique())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('scheduled_at', 'bigint', (column) => column.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('duration_ms', 'double precision')
+        .execute();
+      for (const columns of [['function_name', 'created_at'], ['chain_root_id'], ['status', 'scheduled_at']]) {
+        await db.schema
+          .createIndex(`function_executions_${columns.join('_')}`)
+          .on('function_executions')
+          .columns(columns)
+          .execute();
+      }
+    },
+  },
+  '0005_agents': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('agent_definitions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('definition', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('agent_executions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('agent_id', 'text', (column) => column.notNull())
+        .addColumn('workflow_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('transition_id', 'text')
+        .addColumn('place_id', 'text')
+        .addColumn('firing_id', 'text')
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('input', 'text', (column) => column.notNull())
+        .addColumn('output', 'text')
+        .addColumn('error', 'text')
+        .addColumn('requested_model', 'text', (column) => column.notNull())
+        .addColumn('provider', 'text')
+        .addColumn('model', 'text')
+        .addColumn('prompt_tokens', 'integer', (column) => column.notNull())
+        .addColumn('completion_tokens', 'integer', (column) => column.notNull())
+        .addColumn('cost_usd', 'double precision')
+        .addColumn('duration_ms', 'double precision', (column) => column.notNull())
+        .addColumn('attempts', 'integer', (column) => column.notNull())
+        .addColumn('started_at', 'bigint', (column) => column.notNull())
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      for (const columns of [
+        ['agent_id', 'started_at'],
+        ['instance_id', 'started_at'],
+        ['workflow_id', 'started_at'],
+      ]) {
+        await db.schema
+          .createIndex(`agent_executions_${columns.join('_')}`)
+          .on('agent_executions')
+          .columns(columns)
+          .execute();
+      }
+    },
+  },
 };
 
 export const sqlMigrations: MigrationProvider = {

@@ -76,6 +76,30 @@ export interface SqlSchema {
   budget_spend: { budget_id: string; period_start: number; spent_usd: number };
   budget_holds: { id: string; budget_id: string; period_start: number; amount_usd: number; expires_at: number };
   budget_alerts: { budget_id: string; period_start: number; threshold: number; fired_at: number };
+  agent_definitions: { id: string; version: number; definition: string; created_at: number; updated_at: number };
+  agent_executions: {
+    id: string;
+    agent_id: string;
+    workflow_id: string | null;
+    instance_id: string | null;
+    transition_id: string | null;
+    place_id: string | null;
+    firing_id: string | null;
+    status: string;
+    input: string;
+    output: string | null;
+    error: string | null;
+    requested_model: string;
+    provider: string | null;
+    model: string | null;
+    prompt_tokens: number;
+    completion_tokens: number;
+    cost_usd: number | null;
+    duration_ms: number;
+    attempts: number;
+    started_at: number;
+    finished_at: number | null;
+  };
   workflow_definitions: { workflow_id: string; version: number; definition: string; analysis: string; created_at: number };
   workflow_instances: {
     id: string;
@@ -126,4 +150,31 @@ export interface SqlSchema {
     output: string | null;
   };
   workflow_timers: { id: string; instance_id: string; workflow_id: string; transition_id: string; due_at: number };
+  function_definitions: { name: string; version: number; definition: string; created_at: number; updated_at: number };
+  function_executions: {
+    id: string;
+    function_name: string;
+    function_version: number;
+    status: string;
+    attempt: number;
+    max_attempts: number;
+    input: string;
+    output: string | null;
+    error: string | null;
+    stdout: string;
+    stderr: string;
+    exit_code: number | null;
+    trigger: string;
+    trigger_event: string | null;
+    workflow_id: string | null;
+    instance_id: string | null;
+    parent_id: string | null;
+    chain_root_id: string | null;
+    idempotency_key: string | null;
+    created_at: number;
+    scheduled_at: number;
+    started_at: number | null;
+    finished_at: number | null;
+    duration_ms: number | null;
+  };
 }
