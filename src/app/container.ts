@@ -48,9 +48,8 @@ import { QuickJsRunner } from '../functions/quickjs-runner.js';
 import { FunctionActionExecutor } from './function-action-executor.js';
 import { environmentSecrets, FunctionService } from './function-service.js';
 import { NatsEventBus } from '../streaming/nats-event-bus.js';
+import { withNatsWorkflows } from './nats-workflow-storage.js';
 import { WorkflowService } from './workflow-service.js';
-import { openWorkflowStorage } from './workflow-store.js';
-import type { WorkflowStorage } from './workflow-store.js';
 
 export const version = '0.1.0';
 
@@ -59,8 +58,6 @@ export interface Readiness {
   store: { backend: string; ok: boolean; error?: string };
   /** The event bus (`memory` or `nats`) and whether its transport answers. */
   events: { bus: string; ok: boolean; error?: string };
-  /** Where workflow state lives when it is not in the gateway store (`nats` with STORAGE_BACKEND=nats). */
-  workflows?: { backend: string; ok: boolean; error?: string };
   providers: { name: string; kind: string; models: number }[];
   discovery: 'done' | 'pending' | 'not_needed';
   /** Function runtimes and whether each can run here (informational: a missing one does not make the server unready). */
@@ -96,8 +93,6 @@ export class AppContainer {
   readonly functionActions: FunctionActionExecutor;
   /** Agent definitions, executions, and the engine's executor for `agent` actions (`agents.executor`). */
   readonly agents: AgentService;
-  /** Workflow state outside the gateway store (NATS JetStream with STORAGE_BACKEND=nats), else undefined. */
-  readonly workflowStorage: WorkflowStorage | undefined;
   /** The seed's `createWorkflow({ steps | agents })` and definitions with agents on places, compiled onto the engine. */
   readonly pipelines: PipelineService;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
@@ -119,13 +114,11 @@ export class AppContainer {
     keyring: Keyring | undefined,
     rules: CostRuleEngine | undefined,
     events: EventBus,
-    workflowStorage: WorkflowStorage | undefined,
   ) {
     this.redact = redact;
     this.events = events;
-    this.workflowStorage = workflowStorage;
     this.workflows = new WorkflowService({
-      repository: workflowStorage?.repository ?? store.workflows,
+      repository: store.workflows,
       bus: events,
       clock,
       logger,
@@ -227,7 +220,6 @@ export class AppContainer {
       clock?: Clock;
       store?: Store;
       events?: EventBus;
-      workflows?: WorkflowStorage;
       /** Runs before the workflow runtime starts (e.g. to register action executors). */
       beforeStart?: (container: AppContainer) => void | Promise<void>;
     } = {},
@@ -236,7 +228,7 @@ export class AppContainer {
     const logger = options.logger ?? createJsonLogger(config.logLevel, redact);
     const clock = options.clock ?? systemClock;
     const keyring = keyringOf(config);
-    const store = options.store ?? (await openStore(config));
+    const store = options.store ?? (await openStore(config, { clock, logger }));
     const ledger = await UsageLedger.open(store.usage, logger, { journalDir: join(config.dataDir, 'ledger') });
     const compiledRules = compileCostRules(config.usage.costRules);
     if ('issues' in compiledRules) {
@@ -246,21 +238,14 @@ export class AppContainer {
     }
     for (const warning of compiledRules.warnings) logger.warn(warning);
     let events: EventBus;
-    let workflows: WorkflowStorage | undefined;
     try {
       events = options.events ?? (await openEventBus(config, clock, logger));
-      try {
-        workflows = options.workflows ?? (await openWorkflowStorage(config, clock, logger));
-      } catch (error) {
-        if (!options.events) await events.close();
-        throw error;
-      }
     } catch (error) {
       await ledger.close();
       if (!options.store) await store.close();
       throw error;
     }
-    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events, workflows);
+    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events);
     await container.budgets.init();
     await container.agents.init();
     await container.refreshBudgetSnapshot();
@@ -291,26 +276,12 @@ export class AppContainer {
     } catch (error) {
       eventsState = { bus: this.events.kind, ok: false, error: error instanceof Error ? error.message : String(error) };
     }
-    let workflowsState: Readiness['workflows'];
-    if (this.workflowStorage) {
-      workflowsState = { backend: this.workflowStorage.backend, ok: true };
-      try {
-        await this.workflowStorage.ping();
-      } catch (error) {
-        workflowsState = {
-          backend: this.workflowStorage.backend,
-          ok: false,
-          error: error instanceof Error ? error.message : String(error),
-        };
-      }
-    }
     const counts = new Map<string, number>();
     for (const deployment of this.catalog.all()) counts.set(deployment.provider, (counts.get(deployment.provider) ?? 0) + 1);
     return {
-      ready: storeState.ok && eventsState.ok && (workflowsState?.ok ?? true) && this.discoveryState !== 'pending',
+      ready: storeState.ok && eventsState.ok && this.discoveryState !== 'pending',
       store: storeState,
       events: eventsState,
-      ...(workflowsState ? { workflows: workflowsState } : {}),
       providers: this.catalog.adapters().map(({ name, adapter }) => ({ name, kind: adapter.kind, models: counts.get(name) ?? 0 })),
       discovery: this.discoveryState,
       functions: await this.functions.readiness(),
@@ -345,18 +316,23 @@ export class AppContainer {
     await Promise.allSettled(this.catalog.adapters().map(({ adapter }) => adapter.close()));
     await this.functions.stop().catch((error: unknown) => this.logger.warn('functions did not stop cleanly', { error: String(error) }));
     await this.events.close().catch(() => undefined);
-    await this.workflowStorage?.close().catch(() => undefined);
     await this.store.close();
   }
 }
 
 /**
  * The gateway store the config names: SQLite under the data directory (default) or PostgreSQL at
- * `DATABASE_URL`. With `STORAGE_BACKEND=nats` only workflow state goes to NATS (`openWorkflowStorage`);
- * the usage ledger, keys and budgets stay relational: PostgreSQL when `DATABASE_URL` is set, else SQLite.
+ * `DATABASE_URL`. With `STORAGE_BACKEND=nats` only workflow state goes to NATS JetStream
+ * (`withNatsWorkflows`); the usage ledger, keys and budgets stay relational: PostgreSQL when
+ * `DATABASE_URL` is set, else SQLite.
  */
-export async function openStore(config: GatewayConfig): Promise<Store> {
-  const backend = config.storage.backend === 'nats' ? (config.storage.databaseUrl ? 'postgres' : 'sqlite') : config.storage.backend;
+export async function openStore(config: GatewayConfig, options: { clock?: Clock; logger?: Logger } = {}): Promise<Store> {
+  if (config.storage.backend === 'nats')
+    return withNatsWorkflows(await openRelationalStore(config, config.storage.databaseUrl ? 'postgres' : 'sqlite'), config, options);
+  return openRelationalStore(config, config.storage.backend);
+}
+
+async function openRelationalStore(config: GatewayConfig, backend: 'sqlite' | 'postgres'): Promise<Store> {
   switch (backend) {
     case 'sqlite':
       return SqliteStore.open(join(config.dataDir, 'circuit-breaker.db'));
@@ -373,12 +349,16 @@ export async function openStore(config: GatewayConfig): Promise<Store> {
   }
 }
 
-/** The event bus the config names: in this process (default) or NATS at `NATS_URL` (`CB_EVENT_BUS`). */
+/** The event bus the config names: in this process (default) or NATS at `NATS_URL` (`CB_EVENT_BUS`), on `{CB_NATS_PREFIX}.events.>`. */
 export async function openEventBus(config: GatewayConfig, clock: Clock, logger: Logger): Promise<EventBus> {
   if (config.events.bus === 'memory') return new MemoryEventBus(clock, logger);
   if (!config.storage.natsUrl) throw new ConfigError('CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222.');
   try {
-    return await NatsEventBus.connect(config.storage.natsUrl, { clock, logger });
+    return await NatsEventBus.connect(config.storage.natsUrl, {
+      clock,
+      logger,
+      subjectPrefix: `${config.storage.natsPrefix ?? 'cb'}.events`,
+    });
   } catch (error) {
     throw new ConfigError(`${error instanceof Error ? error.message : String(error)} (NATS_URL; or CB_EVENT_BUS=memory)`);
   }

@@ -33,6 +33,8 @@ export class NatsEventBus implements EventBus {
   private readonly logger: Logger | undefined;
   private readonly subscriptions = new Set<Subscription>();
   private ownsConnection = true;
+  /** The flush every publish of the current tick waits for (one round trip for a burst, not one each). */
+  private flushing: Promise<void> | undefined;
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -72,8 +74,12 @@ export class NatsEventBus implements EventBus {
     const headers = natsHeaders();
     headers.set(publishedAtHeader, String(this.clock.now()));
     this.connection.publish(subject, JSON.stringify(payload ?? null), { headers });
-    // A PING/PONG round trip: once it returns, the server has processed the publish above.
-    await this.connection.flush();
+    // A PING/PONG round trip started after this publish: once it returns, the server has processed it.
+    this.flushing ??= Promise.resolve().then(() => {
+      this.flushing = undefined;
+      return this.connection.flush();
+    });
+    await this.flushing;
   }
 
   subscribe<T = unknown>(pattern: string, handler: (message: BusMessage<T>) => void): BusSubscription {

@@ -50,6 +50,23 @@ if (await serviceAvailable('nats')) {
       }
     });
 
+    it('resolves a burst of publishes once the server has them all, in order', async () => {
+      const bus = await open();
+      const other = await open();
+      const topic = `burst${Math.random().toString(36).slice(2, 8)}`;
+      const seen: number[] = [];
+      other.subscribe<{ n: number }>(topic, (message) => seen.push(message.payload.n));
+      try {
+        await other.ping?.();
+        await Promise.all(Array.from({ length: 200 }, (_, n) => bus.publish(topic, { n })));
+        await expect.poll(() => seen.length).toBe(200);
+        expect(seen).toEqual([...Array(200).keys()]);
+      } finally {
+        await bus.close();
+        await other.close();
+      }
+    });
+
     it('says which server it could not reach, without the password', async () => {
       const error = await refusal(NatsEventBus.connect('nats://user:hunter2@127.0.0.1:1'));
       expect(error.code).toBe('not_ready');

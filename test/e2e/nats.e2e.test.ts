@@ -6,7 +6,7 @@ import { AppContainer } from '../../src/app/container.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { buildServer } from '../../src/http/server.js';
-import type { NatsWorkflowStore } from '../../src/storage/nats/nats-workflow-store.js';
+import { NatsWorkflowStore } from '../../src/storage/nats/nats-workflow-store.js';
 import { NatsEventBus } from '../../src/streaming/nats-event-bus.js';
 import { refusal } from '../support/unit.js';
 import { serviceAvailable, services } from '../support/services.js';
@@ -60,23 +60,53 @@ describe.runIf(natsUp)('the server with STORAGE_BACKEND=nats', () => {
       process.cwd(),
     );
     const container = await AppContainer.create(config, { logger: silentLogger });
-    const store = container.workflowStorage?.repository as NatsWorkflowStore | undefined;
+    const store = container.store.workflows as NatsWorkflowStore;
     try {
       expect(await container.readiness()).toMatchObject({
         ready: true,
-        store: { backend: 'sqlite', ok: true },
+        store: { backend: 'nats', ok: true },
         events: { bus: 'nats', ok: true },
-        workflows: { backend: 'nats', ok: true },
       });
-      expect(store?.names.instances).toBe(`${prefix}_wf_instances`);
+      expect(store).toBeInstanceOf(NatsWorkflowStore);
+      expect(store.names.instances).toBe(`${prefix}_wf_instances`);
       const definition = { workflowId: 'review', version: 1, definition: {} as never, analysis: {}, createdAt: 1 };
-      expect(await store?.saveDefinition(definition)).toEqual({ ok: true });
+      expect(await store.saveDefinition(definition)).toEqual({ ok: true });
       expect(await container.gatewayKeys.list()).toEqual([]);
       expect(existsSync(join(dataDir, 'circuit-breaker.db'))).toBe(true);
+
+      // The prefix names the bus subjects too, so deployments sharing a server do not hear each other.
+      const same = await NatsEventBus.connect(services.nats.url, { subjectPrefix: `${prefix}.events` });
+      const other = await NatsEventBus.connect(services.nats.url);
+      const heard: { same: unknown[]; other: unknown[] } = { same: [], other: [] };
+      const topic = `costs${prefix}`;
+      same.subscribe(topic, (message) => heard.same.push(message.payload));
+      other.subscribe(topic, (message) => heard.other.push(message.payload));
+      await Promise.all([same.ping(), other.ping()]);
+      await container.events.publish(topic, { usd: 1 });
+      await expect.poll(() => heard.same).toEqual([{ usd: 1 }]);
+      expect(heard.other).toEqual([]);
+      await Promise.all([same.close(), other.close()]);
     } finally {
-      await store?.destroy();
       await container.close();
+      const cleanup = await NatsWorkflowStore.open(services.nats.url, { prefix });
+      await cleanup.destroy();
+      await cleanup.close();
     }
+  });
+
+  it('refuses to start when JetStream does not answer, naming the server', async () => {
+    const config = loadConfig(
+      {
+        STORAGE_BACKEND: 'nats',
+        NATS_URL: 'nats://127.0.0.1:1',
+        CB_EVENT_BUS: 'memory',
+        CB_DATA_DIR: mkdtempSync(join(tmpdir(), 'cb-nats-store-')),
+      },
+      process.cwd(),
+    );
+    const error = await refusal(AppContainer.create(config, { logger: silentLogger }));
+    expect(error.code).toBe('config_invalid');
+    expect(error.message).toContain('Cannot open the workflow store on NATS JetStream at 127.0.0.1:1');
   });
 });
 
@@ -87,8 +117,7 @@ describe('the server without NATS_URL', () => {
     try {
       const readiness = await container.readiness();
       expect(readiness).toMatchObject({ ready: true, events: { bus: 'memory', ok: true } });
-      expect(readiness.workflows).toBeUndefined();
-      expect(container.workflowStorage).toBeUndefined();
+      expect(readiness.store.backend).toBe('sqlite');
     } finally {
       await container.close();
     }

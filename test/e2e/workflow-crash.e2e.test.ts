@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backends } from './support/backends.js';
+import { workflowBackends } from './support/backends.js';
 import { startGateway } from './support/gateway-process.js';
 import type { GatewayProcess } from './support/gateway-process.js';
 
@@ -38,7 +38,7 @@ interface Event {
   data: Record<string, unknown> & { token?: { id: string; place: string } };
 }
 
-for (const backend of await backends()) {
+for (const backend of await workflowBackends()) {
   describe(`workflow durability across SIGKILL (${backend.name})`, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cb-crash-'));
     const actions = mkdtempSync(join(tmpdir(), 'cb-crash-actions-'));

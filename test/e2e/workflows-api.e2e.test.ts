@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from './support/backends.js';
+import { workflowBackends } from './support/backends.js';
 import { startGateway } from './support/gateway-process.js';
 import type { GatewayProcess } from './support/gateway-process.js';
 
@@ -71,7 +71,7 @@ async function readEvents(url: string, headers: Record<string, string>, stop: (e
   return events;
 }
 
-for (const backend of await backends()) {
+for (const backend of await workflowBackends()) {
   describe(`workflow REST API (${backend.name})`, () => {
     let gateway: GatewayProcess;
     let actions: string;

@@ -55,10 +55,11 @@ export class NatsOutbox {
 
   /** See `WorkflowRepository.claimOutbox`: each lease is a compare-and-set, so a lost race just skips the entry. */
   async claim(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<OutboxEntry[]> {
+    const indexed = await Promise.all(
+      (await this.keys('p.*')).map(async (key) => ({ key, found: await this.read(fromToken(key.slice(2))) })),
+    );
     const candidates: { entry: OutboxEntry; revision: number }[] = [];
-    for (const key of await this.keys('p.*')) {
-      const firingId = fromToken(key.slice(2));
-      const found = await this.read(firingId);
+    for (const { key, found } of indexed) {
       if (!found || found.entry.status !== 'pending') {
         await this.kv.delete(key);
         continue;

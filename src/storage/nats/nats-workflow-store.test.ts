@@ -153,6 +153,19 @@ describe.runIf(natsUp)('NATS workflow store: a process that dies between the com
     expect(await store.commit(firing(id, 1, 'f1'))).toMatchObject({ ok: true, revision: 2 });
   });
 
+  it('ignores and drops a pending-index key that a late repair wrote back for a settled action', async () => {
+    const store = await open(`t${randomUUID().slice(0, 8)}`);
+    const id = await started(store);
+    await store.commit(firing(id, 1, 'f1', { enqueue: [action(id, 'f1')] }));
+    await store.commit(firing(id, 2, 'f2', { settle: [{ firingId: 'f1', status: 'done' }] }));
+    raw ??= await connect({ servers: services.nats.url });
+    const outbox = await new Kvm(raw).open(store.names.outbox);
+    await outbox.put(`p.${token('f1')}`, '');
+    expect(await store.claimOutbox({ owner: 'w', now: 10, leaseMs: 100, limit: 10 })).toEqual([]);
+    expect((await outbox.get(`p.${token('f1')}`))?.operation).toBe('DEL');
+    expect(await store.getOutbox('f1')).toMatchObject({ status: 'done', attempts: 0 });
+  });
+
   async function streamMessages(store: NatsWorkflowStore): Promise<number> {
     raw ??= await connect({ servers: services.nats.url });
     return (await (await jetstreamManager(raw)).streams.info(store.names.stream)).state.messages;

@@ -33,6 +33,11 @@ export interface NatsWorkflowStoreOptions {
   prefix?: string;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Outbox claims and timer reads first repair what crashed processes left (`recover`), at most this
+   * often (ms, default 1000); this process's own commits apply their effects inline and need no repair.
+   */
+  recoverEveryMs?: number;
 }
 
 /** Times a commit re-reads after losing a race on the effects marker before it reports a conflict. */
@@ -58,6 +63,8 @@ export class NatsWorkflowStore implements WorkflowRepository {
   private readonly timers: NatsTimers;
   private readonly markers: PendingEffects;
   private compactedAt: number | undefined;
+  private recoveredAt: number | undefined;
+  private readonly recoverEveryMs: number;
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -67,6 +74,7 @@ export class NatsWorkflowStore implements WorkflowRepository {
     private readonly buckets: { definitions: KV; instances: KV; outbox: KV; timers: KV },
     private readonly clock: Clock,
     private readonly logger: Logger | undefined,
+    recoverEveryMs: number,
   ) {
     this.definitions = new NatsDefinitions(buckets.definitions);
     this.log = new NatsEventLog(jetstream(connection), jsm, names);
@@ -76,6 +84,7 @@ export class NatsWorkflowStore implements WorkflowRepository {
       async (timer) => (await this.record(timer.instanceId))?.record.timers[timer.id]?.dueAt === timer.dueAt,
     );
     this.markers = new PendingEffects(buckets.instances, clock);
+    this.recoverEveryMs = recoverEveryMs;
   }
 
   /** Connects, creates the buckets and the stream when missing, and repairs what a crash left half-applied. */
@@ -102,7 +111,16 @@ export class NatsWorkflowStore implements WorkflowRepository {
       outbox: await bucket(names.outbox),
       timers: await bucket(names.timers),
     };
-    const store = new NatsWorkflowStore(connection, owns, jsm, names, buckets, options.clock ?? systemClock, options.logger);
+    const store = new NatsWorkflowStore(
+      connection,
+      owns,
+      jsm,
+      names,
+      buckets,
+      options.clock ?? systemClock,
+      options.logger,
+      options.recoverEveryMs ?? 1000,
+    );
     await store.log.ensureStream();
     await store.recover();
     return store;
@@ -207,7 +225,7 @@ export class NatsWorkflowStore implements WorkflowRepository {
   }
 
   async claimOutbox(options: { owner: string; now: number; leaseMs: number; limit: number }): Promise<OutboxEntry[]> {
-    await this.recover();
+    await this.recoverIfDue();
     return this.outbox.claim(options);
   }
 
@@ -220,21 +238,22 @@ export class NatsWorkflowStore implements WorkflowRepository {
   }
 
   async dueTimers(now: number, limit: number): Promise<TimerEntry[]> {
-    await this.recover();
+    await this.recoverIfDue();
     return this.timers.due(now, limit);
   }
 
   async nextTimerAt(): Promise<number | undefined> {
-    await this.recover();
+    await this.recoverIfDue();
     return this.timers.next();
   }
 
   /**
    * Applies the effects every marker names (a process died between a commit and its effects), and
-   * drops stale markers. Runs at open and before every outbox claim and timer read; cheap when nothing
-   * is pending (one key listing).
+   * drops stale markers. Runs at open and, at most every `recoverEveryMs`, before outbox claims and timer
+   * reads; cheap when nothing is pending (one key listing).
    */
   async recover(): Promise<void> {
+    this.recoveredAt = this.clock.now();
     if (this.compactedAt === undefined || this.clock.now() - this.compactedAt >= compactEveryMs) await this.compact();
     for (const instanceId of await this.markers.instances()) {
       const marker = await this.markers.read(instanceId);
@@ -248,6 +267,10 @@ export class NatsWorkflowStore implements WorkflowRepository {
         await this.settle(found.record, marker.kvRevision);
       } else if (verdict === 'drop') await this.markers.clear(instanceId, marker.kvRevision);
     }
+  }
+
+  private async recoverIfDue(): Promise<void> {
+    if (this.recoveredAt === undefined || this.clock.now() - this.recoveredAt >= this.recoverEveryMs) await this.recover();
   }
 
   /**
@@ -271,6 +294,19 @@ export class NatsWorkflowStore implements WorkflowRepository {
 
   async close(): Promise<void> {
     if (this.ownsConnection && !this.connection.isClosed()) await this.connection.drain();
+  }
+
+  /** Every value in the buckets and every event in the stream, as text (tests grep it for secrets). */
+  async dump(): Promise<string> {
+    const parts: string[] = [];
+    for (const bucket of Object.values(this.buckets))
+      for await (const key of await bucket.keys()) {
+        const found = await bucket.get(key);
+        if (live(found)) parts.push(`${key}=${found.string()}`);
+      }
+    for (const instance of await this.listInstances({ limit: Number.MAX_SAFE_INTEGER }))
+      parts.push(JSON.stringify(await this.readEvents(instance.id, { limit: Number.MAX_SAFE_INTEGER })));
+    return parts.join('\n');
   }
 
   /** Deletes every bucket and the stream of this prefix (tests, and `workflow` data resets). */

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { NatsWorkflowStore } from '../../../src/storage/nats/nats-workflow-store.js';
 import { serviceAvailable, services } from '../../support/services.js';
 
 /**
@@ -9,7 +10,7 @@ import { serviceAvailable, services } from '../../support/services.js';
  * gateway starts on empty tables; `cleanup()` drops them.
  */
 export interface Backend {
-  name: 'sqlite' | 'postgres';
+  name: 'sqlite' | 'postgres' | 'nats';
   env(): Record<string, string>;
   /** Everything the gateway stored, as text, for secret greps: SQLite files under the data dir, or every PostgreSQL row. */
   dump(dataDir: string, env: Record<string, string>): Promise<string>;
@@ -67,6 +68,44 @@ function postgres(): Backend {
 /** SQLite, plus PostgreSQL when reachable (in CI it must be: `serviceAvailable` throws otherwise). */
 export async function backends(): Promise<Backend[]> {
   return (await serviceAvailable('postgres')) ? [sqlite, postgres()] : [sqlite];
+}
+
+/**
+ * `STORAGE_BACKEND=nats`: workflow state in NATS JetStream under a fresh prefix per gateway (the gateway's
+ * own records stay in SQLite under the data dir); `cleanup()` deletes the buckets and streams.
+ */
+function nats(): Backend {
+  const prefixes: string[] = [];
+  return {
+    name: 'nats',
+    env: () => {
+      const prefix = `e2e${process.pid}x${prefixes.length}x${Date.now().toString(36)}`;
+      prefixes.push(prefix);
+      return { STORAGE_BACKEND: 'nats', NATS_URL: services.nats.url, CB_NATS_PREFIX: prefix };
+    },
+    dump: async (dataDir, env) => {
+      const store = await NatsWorkflowStore.open(services.nats.url, { prefix: env['CB_NATS_PREFIX'] as string });
+      try {
+        return `${filesUnder(dataDir)
+          .map((file) => readFileSync(file).toString('latin1'))
+          .join('\n')}\n${await store.dump()}`;
+      } finally {
+        await store.close();
+      }
+    },
+    cleanup: async () => {
+      for (const prefix of prefixes.splice(0)) {
+        const store = await NatsWorkflowStore.open(services.nats.url, { prefix });
+        await store.destroy();
+        await store.close();
+      }
+    },
+  };
+}
+
+/** The workflow stores end-to-end suites run against: those of `backends()`, plus NATS JetStream when reachable (required in CI). */
+export async function workflowBackends(): Promise<Backend[]> {
+  return [...(await backends()), ...((await serviceAvailable('nats')) ? [nats()] : [])];
 }
 
 function filesUnder(directory: string): string[] {
