@@ -1,3 +1,4 @@
+import fastifyWebsocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { AppContainer } from '../app/container.js';
@@ -14,6 +15,7 @@ import { registerAdminKeys } from './routes/admin-keys.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerRouting } from './routes/routing.js';
 import { registerUsage } from './routes/usage.js';
+import { registerGraphQL } from '../graphql/register-graphql.js';
 
 /**
  * Builds the HTTP front door: Fastify (chosen by measurement, docs/adr/0001-http-framework.md) with the
@@ -67,5 +69,10 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerAdminKeys(app, container);
   registerUsage(app, container);
   registerMetrics(app, container.metrics);
+  // WebSocket front doors: GraphQL (graphql-transport-ws on /graphql, with its HTTP and SSE routes) and /stream.
+  void app.register(fastifyWebsocket, { options: { maxPayload: container.config.server.bodyLimitBytes } });
+  void app.register(async (scope) => {
+    registerGraphQL(scope, container);
+  });
   return app;
 }
