@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { GraphQLEnumType} from 'graphql';
+import type { GraphQLEnumType } from 'graphql';
 import { buildSchema, GraphQLObjectType, parse, printSchema, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { CompletionEventType } from '../app/completion-streams.js';

@@ -15,6 +15,7 @@ import { registerAdminKeys } from './routes/admin-keys.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerRouting } from './routes/routing.js';
 import { registerUsage } from './routes/usage.js';
+import { registerStream } from './routes/stream.js';
 import { registerGraphQL } from '../graphql/register-graphql.js';
 
 /**
@@ -73,6 +74,7 @@ export function buildServer(container: AppContainer): FastifyInstance {
   void app.register(fastifyWebsocket, { options: { maxPayload: container.config.server.bodyLimitBytes } });
   void app.register(async (scope) => {
     registerGraphQL(scope, container);
+    registerStream(scope, container);
   });
   return app;
 }
