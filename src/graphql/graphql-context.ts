@@ -9,6 +9,8 @@ export interface GraphQLContext {
   container: AppContainer;
   auth: Authenticated;
   requestId: string;
+  /** Aborted when the client goes away (the HTTP request closes, the socket closes): cancels upstream work. */
+  signal: AbortSignal;
 }
 
 /**

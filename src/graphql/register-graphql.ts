@@ -60,7 +60,12 @@ export function registerGraphQL(app: FastifyInstance, container: AppContainer): 
     onSubscribe: async (context, _id, payload) => {
       const extra = context.extra as Extra & { auth: Authenticated; requestId: string };
       const enveloped = yoga.getEnveloped({ req: extra.request, socket: extra.socket, params: payload });
-      const contextValue: GraphQLContext = { container, auth: extra.auth, requestId: `${extra.requestId}:${newRequestId().slice(4, 12)}` };
+      const contextValue: GraphQLContext = {
+        container,
+        auth: extra.auth,
+        requestId: `${extra.requestId}:${newRequestId().slice(4, 12)}`,
+        signal: socketSignal(extra.socket),
+      };
       let document;
       try {
         document = enveloped.parse(payload.query);
@@ -104,6 +109,20 @@ export function registerGraphQL(app: FastifyInstance, container: AppContainer): 
     if (!(request.headers.accept ?? '').includes('text/html')) return reply.callNotFound();
     return reply.redirect('/graphql', 302);
   });
+}
+
+const socketSignals = new WeakMap<object, AbortSignal>();
+
+/** One signal per socket, aborted when it closes. */
+function socketSignal(socket: Extra['socket']): AbortSignal {
+  let signal = socketSignals.get(socket);
+  if (!signal) {
+    const abort = new AbortController();
+    socket.once('close', () => abort.abort(new Error('The client closed the socket.')));
+    signal = abort.signal;
+    socketSignals.set(socket, signal);
+  }
+  return signal;
 }
 
 function requestOf(extra: unknown): string {

@@ -83,10 +83,10 @@ export function createGraphQLServer(container: AppContainer): YogaServerInstance
     maskedErrors: false,
     batching: false,
     graphiql: { title: 'Circuit Breaker GraphQL', subscriptionsProtocol: 'WS', defaultQuery },
-    context: async ({ req }): Promise<GraphQLContext> => {
+    context: async ({ req, request }): Promise<GraphQLContext> => {
       try {
         const auth = await authenticateCaller(container, req.headers, req.socket.remoteAddress);
-        return { container, auth, requestId: req.id };
+        return { container, auth, requestId: req.id, signal: request.signal };
       } catch (error) {
         const mapped = map(error, { requestId: req.id });
         (mapped.extensions as Record<string, unknown>)['http'] = { status: (mapped.extensions['status'] as number | undefined) ?? 401 };

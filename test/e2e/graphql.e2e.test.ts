@@ -246,6 +246,23 @@ describe('completions', () => {
     }
   });
 
+  it('cancels the upstream request of a non-streamed createCompletion whose HTTP client leaves', async () => {
+    openai.enqueue({ text: 'too late', fault: { type: 'delay', ms: 3_000 } });
+    const abort = new AbortController();
+    const pending = fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation { createCompletion(input: { model: "gpt-4o", messages: [{ role: USER, content: "hi" }] }) { id } }',
+      }),
+      signal: abort.signal,
+    }).catch(() => 'aborted');
+    await eventually(async () => openai.requests.some((request) => request.method === 'POST'));
+    abort.abort();
+    expect(await pending).toBe('aborted');
+    await eventually(async () => openai.requests.find((request) => request.method === 'POST')?.closedEarly === true);
+  });
+
   it('refuses a subscription to a completion id nobody started, with not_found', async () => {
     const client = wsClient();
     try {

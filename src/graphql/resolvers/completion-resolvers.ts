@@ -63,7 +63,7 @@ export async function createCompletion(input: CompletionInput, context: GraphQLC
       warnings: started.dispatch.warnings,
     };
   }
-  const { result, metering, ...dispatch } = await container.completions.complete(chat, { ...base, signal: new AbortController().signal });
+  const { result, metering, ...dispatch } = await container.completions.complete(chat, { ...base, signal: context.signal });
   const choice = result.response.choices[0];
   return {
     id: result.response.id,
