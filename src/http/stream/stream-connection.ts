@@ -259,7 +259,8 @@ export class StreamConnection {
         this.fail(id, slowConsumer('The subscription was ended because this client reads too slowly; resubscribe.'));
         return;
       }
-      this.send({ type: 'workflow_event', id, event: bus.payload });
+      const eventType = (bus.payload as { type?: unknown } | null)?.type;
+      this.send({ type: 'workflow_event', id, eventType: typeof eventType === 'string' ? eventType : null, event: bus.payload });
     });
     this.subscriptions.set(id, subscription);
     this.send({ type: 'subscribed', id, topic });

@@ -38,6 +38,7 @@ export type ServerMessage =
   | { type: 'cancelled'; id: string }
   | { type: 'subscribed'; id: string; topic: string }
   | { type: 'unsubscribed'; id: string }
-  | { type: 'workflow_event'; id: string; event: unknown }
+  /** `eventType`: the engine's event type (`WORKFLOW_TRANSITION`, `TOKEN_CREATED`, `COMPLETION`, …), as `workflowStream` names them. */
+  | { type: 'workflow_event'; id: string; eventType: string | null; event: unknown }
   | { type: 'error'; id: string | null; error: { code: string; message: string; param?: string } }
   | { type: 'pong'; id?: string };
