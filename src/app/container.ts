@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { systemClock } from '../core/clock.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ErrorCode } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { createRedactor } from '../core/redact.js';
@@ -50,6 +50,10 @@ import { environmentSecrets, FunctionService } from './function-service.js';
 import { NatsEventBus } from '../streaming/nats-event-bus.js';
 import { withNatsWorkflows } from './nats-workflow-storage.js';
 import { WorkflowService } from './workflow-service.js';
+import { topics } from '../streaming/event-bus.js';
+import { CompletionStreams } from './completion-streams.js';
+import { costEvent } from './gateway-events.js';
+import type { CostUpdateEvent, ProviderHealthEvent } from './gateway-events.js';
 
 export const version = '0.1.0';
 
@@ -95,6 +99,8 @@ export class AppContainer {
   readonly agents: AgentService;
   /** The seed's `createWorkflow({ steps | agents })` and definitions with agents on places, compiled onto the engine. */
   readonly pipelines: PipelineService;
+  /** Completions started now and read later over the bus (GraphQL `createCompletion(stream: true)`). */
+  readonly completionStreams: CompletionStreams;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -149,7 +155,7 @@ export class AppContainer {
       config.usage,
       clock,
       logger,
-      budgetNotifier(config.usage.notifications.webhookUrl, logger),
+      budgetNotifier(config.usage.notifications.webhookUrl, logger, (event) => this.publish(topics.costs, event)),
     );
     this.reports = new UsageReports(store.usage, clock);
     this.functions = new FunctionService({
@@ -179,6 +185,8 @@ export class AppContainer {
       onFinished: (record, extra) => {
         this.metrics.requestFinished(requestSample(record, extra));
         if (debugLog) logger.debug('request finished', accessLogFields(record));
+        const costs = costEventOf(record);
+        if (costs) this.publish(topics.costs, costs);
       },
     });
     this.agents = new AgentService({
@@ -194,6 +202,21 @@ export class AppContainer {
     // Functions are the engine's `function` actions, keyed by firing id (a retried firing never runs twice).
     this.workflows.actions.register('function', this.functionActions);
     this.pipelines = new PipelineService(this.agents, this.workflows);
+    this.completionStreams = new CompletionStreams(this.completions, events, logger, redact, { subscribeTimeoutMs: 30_000 });
+    this.health.onCircuitChange(({ deployment, from, to, snapshot }) =>
+      this.publish<ProviderHealthEvent>(topics.providerHealth, {
+        provider: deployment.provider,
+        model: deployment.model.id,
+        upstreamModel: deployment.upstreamModel,
+        from: from.toUpperCase(),
+        to: to.toUpperCase(),
+        at: new Date(clock.now()).toISOString(),
+        errorRate: snapshot.errorRate,
+        consecutiveFailures: snapshot.consecutiveFailures,
+        openUntil: snapshot.openUntil > 0 ? new Date(snapshot.openUntil).toISOString() : null,
+        lastError: snapshot.lastError ? redact(snapshot.lastError) : null,
+      }),
+    );
     this.metrics.setSources({
       ...healthMetricSources(this.health),
       ledgerQueueDepth: () => ledger.queueDepth,
@@ -286,6 +309,13 @@ export class AppContainer {
       discovery: this.discoveryState,
       functions: await this.functions.readiness(),
     };
+  }
+
+  /** Publishes on the bus without waiting; a failure is logged (subscribers miss one event, requests go on). */
+  private publish<T>(topic: string, payload: T): void {
+    this.events
+      .publish(topic, payload)
+      .catch((error: unknown) => this.logger.warn('event bus: publish failed', { topic, error: String(error) }));
   }
 
   private async refreshBudgetSnapshot(): Promise<void> {
@@ -386,10 +416,22 @@ export function keyringOf(config: GatewayConfig): Keyring | undefined {
   return new Keyring(parse(config.access.masterKey), config.access.previousMasterKeys.map(parse));
 }
 
-function budgetNotifier(webhookUrl: string | undefined, logger: Logger): BudgetNotifier {
+function budgetNotifier(webhookUrl: string | undefined, logger: Logger, publish: (event: CostUpdateEvent) => void): BudgetNotifier {
   return async ({ budget, threshold, spentUsd, resetsAt }) => {
     const text = `Circuit Breaker: budget '${budget.name}' passed ${Math.round(threshold * 100)} % (${formatUsd(spentUsd)} of ${formatUsd(budget.limitUsd)}, ${budget.period}; resets ${new Date(resetsAt).toISOString()}).`;
     logger.warn('budget threshold reached', { budget: budget.name, threshold, spentUsd, limitUsd: budget.limitUsd });
+    publish(
+      costEvent({
+        type: threshold >= 1 ? 'BUDGET_EXHAUSTED' : 'BUDGET_WARNING',
+        at: new Date().toISOString(),
+        keyId: budget.scope.type === 'key' ? budget.scope.value : null,
+        budget: budget.name,
+        threshold,
+        spentUsd,
+        limitUsd: budget.limitUsd,
+        message: text,
+      }),
+    );
     if (!webhookUrl) return;
     const response = await fetch(webhookUrl, {
       method: 'POST',
@@ -415,6 +457,37 @@ function configuredSecrets(config: GatewayConfig): string[] {
   if (config.access.adminKey) secrets.push(config.access.adminKey.reveal());
   if (config.access.masterKey) secrets.push(config.access.masterKey.reveal());
   return secrets;
+}
+
+/** The `costUpdates` event of a finished request: its cost, or the refusal of a spent budget. */
+function costEventOf(record: UsageRecord): CostUpdateEvent | undefined {
+  const at = new Date(record.at + record.latencyMs).toISOString();
+  const common = {
+    at,
+    requestId: record.requestId,
+    keyId: record.keyId,
+    provider: record.provider,
+    model: record.model ?? record.requestedModel,
+  };
+  if (record.errorCode === ErrorCode.budgetExhausted)
+    return costEvent({
+      ...common,
+      type: 'BUDGET_EXHAUSTED',
+      costUsd: 0,
+      message: `A request for ${record.requestedModel} was refused: a budget is exhausted.`,
+    });
+  if (record.status !== 'ok' && !record.costUsd) return undefined;
+  return costEvent({
+    ...common,
+    type: 'COST_INCURRED',
+    costUsd: record.costUsd,
+    promptTokens: record.promptTokens,
+    completionTokens: record.completionTokens,
+    message:
+      record.costUsd === null
+        ? `${record.model ?? record.requestedModel}: cost unknown (no price configured)`
+        : `${record.model ?? record.requestedModel}: ${formatUsd(record.costUsd)}`,
+  });
 }
 
 /** A ledger record as the metrics see it. */

@@ -17,6 +17,10 @@ export const ErrorCode = {
   permission: 'permission_denied',
   notFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
+  /** A GraphQL operation past the depth or cost limit. */
+  queryTooComplex: 'query_too_complex',
+  /** A streaming client that reads too slowly: the server would otherwise buffer without bound. */
+  slowConsumer: 'slow_consumer',
   rateLimited: 'rate_limit_exceeded',
   budgetExhausted: 'budget_exhausted',
   upstreamError: 'upstream_error',

@@ -1,3 +1,4 @@
+import fastifyWebsocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { AppContainer } from '../app/container.js';
@@ -16,6 +17,8 @@ import { registerRouting } from './routes/routing.js';
 import { registerUsage } from './routes/usage.js';
 import { registerWorkflows } from './routes/workflows.js';
 import { registerFunctions } from './routes/functions.js';
+import { registerStream } from './routes/stream.js';
+import { registerGraphQL } from '../graphql/register-graphql.js';
 
 /**
  * Builds the HTTP front door: Fastify (chosen by measurement, docs/adr/0001-http-framework.md) with the
@@ -71,5 +74,11 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerWorkflows(app, container);
   registerFunctions(app, container);
   registerMetrics(app, container.metrics);
+  // WebSocket front doors: GraphQL (graphql-transport-ws on /graphql, with its HTTP and SSE routes) and /stream.
+  void app.register(fastifyWebsocket, { options: { maxPayload: container.config.server.bodyLimitBytes } });
+  void app.register(async (scope) => {
+    registerGraphQL(scope, container);
+    registerStream(scope, container);
+  });
   return app;
 }

@@ -38,10 +38,13 @@ export class CircuitBreaker {
   private latency: number | undefined;
   private ttft: number | undefined;
   private lastError: string | undefined;
+  /** The state last told to `onChange` (an open circuit turns half-open by time alone; that is told at the next probe). */
+  private reported: CircuitState = CircuitState.closed;
 
   constructor(
     private readonly policy: HealthPolicy,
     private readonly clock: Clock,
+    private readonly onChange?: (from: CircuitState, to: CircuitState) => void,
   ) {
     this.openFor = policy.openMs;
   }
@@ -70,6 +73,7 @@ export class CircuitBreaker {
     if (this.state !== CircuitState.halfOpen) return false;
     this.halfOpen = true;
     this.probing = true;
+    this.report();
     return true;
   }
 
@@ -93,6 +97,7 @@ export class CircuitBreaker {
       this.openFor = this.policy.openMs;
       this.count = 0;
     }
+    this.report();
   }
 
   /** A failure that says something about this deployment's health (not the client's fault). */
@@ -105,6 +110,7 @@ export class CircuitBreaker {
       this.probing = false;
       this.openFor = Math.min(this.openFor * 2, this.policy.maxOpenMs);
       this.open(Math.max(this.openFor, retryAfterMs ?? 0));
+      this.report();
       return;
     }
     const { rate, samples } = this.errorRate();
@@ -115,6 +121,7 @@ export class CircuitBreaker {
     ) {
       this.open(Math.max(this.openFor, retryAfterMs ?? 0));
     }
+    this.report();
   }
 
   snapshot(): CircuitSnapshot {
@@ -137,6 +144,14 @@ export class CircuitBreaker {
 
   get ttftMs(): number | undefined {
     return this.ttft;
+  }
+
+  private report(): void {
+    const state = this.state;
+    if (state === this.reported) return;
+    const from = this.reported;
+    this.reported = state;
+    this.onChange?.(from, state);
   }
 
   /** Opening only ever lengthens a cooldown: a second, shorter one does not cut the first short. */

@@ -16,11 +16,20 @@ export interface ProviderHealth {
   deployments: ({ model: string; upstreamModel: string } & CircuitSnapshot)[];
 }
 
+/** A deployment's circuit changed state (closed → open, open → half-open at its probe, half-open → closed or open). */
+export interface CircuitChange {
+  deployment: Deployment;
+  from: CircuitSnapshot['state'];
+  to: CircuitSnapshot['state'];
+  snapshot: CircuitSnapshot;
+}
+
 /** The live health state the router reads and the executor writes: circuits per deployment, key pools and rate windows per provider. */
 export class HealthRegistry {
   private readonly circuits = new Map<string, { deployment: Deployment; breaker: CircuitBreaker }>();
   private readonly pools = new Map<string, KeyPool>();
   private readonly windows = new Map<string, RateWindow>();
+  private readonly listeners = new Set<(change: CircuitChange) => void>();
 
   constructor(
     private readonly providers: readonly ProviderConfig[],
@@ -37,10 +46,20 @@ export class HealthRegistry {
     const key = `${deployment.provider}/${deployment.upstreamModel}`;
     let entry = this.circuits.get(key);
     if (!entry) {
-      entry = { deployment, breaker: new CircuitBreaker(this.policy, this.clock) };
+      const breaker: CircuitBreaker = new CircuitBreaker(this.policy, this.clock, (from, to) => {
+        const change = { deployment, from, to, snapshot: breaker.snapshot() };
+        for (const listener of this.listeners) listener(change);
+      });
+      entry = { deployment, breaker };
       this.circuits.set(key, entry);
     }
     return entry.breaker;
+  }
+
+  /** Calls `listener` on every circuit state change (for the `providerHealth` events); returns the way to stop. */
+  onCircuitChange(listener: (change: CircuitChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   keys(provider: string): KeyPool {

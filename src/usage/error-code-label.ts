@@ -20,6 +20,8 @@ const faultByCode: Record<ErrorCode, ErrorFault> = {
   [ErrorCode.permission]: 'client',
   [ErrorCode.notFound]: 'client',
   [ErrorCode.methodNotAllowed]: 'client',
+  [ErrorCode.queryTooComplex]: 'client',
+  [ErrorCode.slowConsumer]: 'client',
   [ErrorCode.rateLimited]: 'client',
   [ErrorCode.budgetExhausted]: 'client',
   [ErrorCode.upstreamError]: 'server',
