@@ -30,8 +30,8 @@ program
   .description('configuration tools')
   .command('check')
   .description('validate the configuration and print it with secrets redacted')
-  .action(() => {
-    process.exitCode = configCheck();
+  .action(async () => {
+    process.exitCode = await configCheck();
   });
 
 registerKeyCommands(program);

@@ -11,7 +11,7 @@ import { Keyring, MasterKey } from '../auth/secret-box.js';
 import { BudgetService } from '../usage/budget-service.js';
 import type { BudgetNotifier } from '../usage/budget-service.js';
 import { formatUsd } from '../usage/cost.js';
-import { compileCostRules } from '../usage/cost-rules.js';
+import { loadCostRules } from '../usage/load-cost-rules.js';
 import type { CostRuleEngine } from '../usage/cost-rule-types.js';
 import { RateLimiter } from '../usage/rate-limiter.js';
 import { RequestBatcher } from '../usage/request-batcher.js';
@@ -34,7 +34,6 @@ import { Catalog } from '../routing/catalog.js';
 import { HealthRegistry } from '../routing/health-registry.js';
 import { Router } from '../routing/router.js';
 import { loadTokenizer } from '../routing/token-estimate.js';
-import { PostgresStore } from '../storage/postgres/postgres-store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import { ChatService } from './chat-service.js';
@@ -253,7 +252,7 @@ export class AppContainer {
     const keyring = keyringOf(config);
     const store = options.store ?? (await openStore(config, { clock, logger }));
     const ledger = await UsageLedger.open(store.usage, logger, { journalDir: join(config.dataDir, 'ledger') });
-    const compiledRules = compileCostRules(config.usage.costRules);
+    const compiledRules = await loadCostRules(config.usage.costRules);
     if ('issues' in compiledRules) {
       await ledger.close();
       if (!options.store) await store.close();
@@ -369,6 +368,8 @@ async function openRelationalStore(config: GatewayConfig, backend: 'sqlite' | 'p
     case 'postgres': {
       if (!config.storage.databaseUrl) throw new ConfigError('STORAGE_BACKEND=postgres needs DATABASE_URL=postgres://user@host:5432/db.');
       try {
+        // Loaded on demand: the pg driver costs resident memory and start-up time a SQLite gateway does not need.
+        const { PostgresStore } = await import('../storage/postgres/postgres-store.js');
         return await PostgresStore.open(config.storage.databaseUrl, config.storage.schema ? { schema: config.storage.schema } : {});
       } catch (error) {
         throw new ConfigError(

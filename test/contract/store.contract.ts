@@ -80,6 +80,26 @@ export function storeContract(name: string, open: () => Promise<Store>, openSeco
         expect(await store.providerKeys.list()).toHaveLength(1);
       }));
 
+    it('appends a large usage batch (several statement sizes, one with duplicates) and keeps every field', () =>
+      withStore(async (store) => {
+        // 341 = 256 + 64 + 16 + 4 + 1: every compiled statement size once.
+        const records = Array.from({ length: 341 }, (_, index) =>
+          usageRecord({ id: `big${index}`, at: index, promptTokens: index, costUsd: index % 2 === 0 ? null : 0.25, tags: [`t${index}`] }),
+        );
+        await store.usage.insertBatch(records);
+        await store.usage.insertBatch([...records.slice(100, 120), usageRecord({ id: 'big-extra', at: 341, stream: true, ttftMs: 12.5 })]);
+        const all = { from: 0, to: 1_000 };
+        expect(await store.usage.totals(all)).toMatchObject({
+          requests: 342,
+          promptTokens: (340 * 341) / 2 + 10,
+          costUsd: 170 * 0.25 + 0.5,
+        });
+        const listed = await store.usage.list(all, 1000);
+        expect(listed).toHaveLength(342);
+        expect(listed.find((record) => record.id === 'big7')).toEqual(records[7]);
+        expect(listed.find((record) => record.id === 'big-extra')).toMatchObject({ stream: true, ttftMs: 12.5, costUsd: 0.5 });
+      }));
+
     it('appends usage idempotently and aggregates it by dimension, bucket and percentile', () =>
       withStore(async (store) => {
         const records = Array.from({ length: 10 }, (_, index) =>

@@ -35,6 +35,19 @@ describe('SseParser', () => {
     for (const sizes of [[1], [2, 3], [7, 1, 4], [5]]) expect(feed(stream, sizes)).toEqual(whole);
   });
 
+  it('parses an LF-only stream (the fast path) the same whole or cut anywhere, keeping the tail for the next chunk', () => {
+    const lfOnly = 'data: {"n":1}\n\n: ping\n\nevent: done\ndata: a\ndata: b\n\ndata: [DONE]\n\n';
+    const expected = [
+      { event: 'message', data: '{"n":1}' },
+      { event: 'done', data: 'a\nb' },
+      { event: 'message', data: '[DONE]' },
+    ];
+    for (const sizes of [[lfOnly.length], [1], [3], [6, 2], [11]]) expect(feed(lfOnly, sizes)).toEqual(expected);
+    const parser = new SseParser();
+    expect(parser.push('data: par')).toEqual([]);
+    expect(parser.push('tial\n\n')).toEqual([{ event: 'message', data: 'partial' }]);
+  });
+
   it('splits CRLF across chunks without an extra empty line', () => {
     const parser = new SseParser();
     expect(parser.push('data: x\r')).toEqual([]);

@@ -29,6 +29,15 @@ export class SseParser {
     // A CRLF split across two chunks: the LF at the start of this chunk ends nothing new.
     if (this.sawCarriageReturn && input.charCodeAt(0) === 10) start = 1;
     this.sawCarriageReturn = false;
+    if (input.indexOf('\r', start) === -1) {
+      // The common case (LF line ends only): jump from line end to line end with indexOf.
+      for (let newline = input.indexOf('\n', start); newline !== -1; newline = input.indexOf('\n', start)) {
+        this.line(input.slice(start, newline), events);
+        start = newline + 1;
+      }
+      if (start < input.length) this.tail = input.slice(start);
+      return events;
+    }
     for (let index = start; index < input.length; index++) {
       const code = input.charCodeAt(index);
       if (code !== 10 && code !== 13) continue;

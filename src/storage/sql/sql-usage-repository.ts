@@ -10,6 +10,7 @@ import type {
   UsageTotals,
 } from '../usage-repository.js';
 import type { SqlSchema } from './sql-schema.js';
+import { CompiledBatchInsert } from './compiled-batch-insert.js';
 
 const dimensionColumn = {
   provider: 'provider',
@@ -22,24 +23,19 @@ const dimensionColumn = {
   status: 'status',
 } as const satisfies Record<UsageDimension, keyof SqlSchema['usage_records']>;
 
-/** Rows per INSERT: 31 columns × 400 stays under both SQLite's and PostgreSQL's parameter limits. */
-const insertChunk = 400;
-
 type UsageQuery = SelectQueryBuilder<SqlSchema, 'usage_records', object>;
 
 /** The usage ledger's table over Kysely (SQLite or PostgreSQL). */
 export class SqlUsageRepository implements UsageRepository {
-  constructor(private readonly db: Kysely<SqlSchema>) {}
+  private readonly inserter: CompiledBatchInsert<SqlSchema['usage_records']>;
 
+  constructor(private readonly db: Kysely<SqlSchema>) {
+    this.inserter = new CompiledBatchInsert(db, 'usage_records', 'id');
+  }
+
+  /** One transaction, with statements compiled once per size (the ledger's flush is the hot caller). */
   async insertBatch(records: readonly UsageRecord[]): Promise<void> {
-    for (let start = 0; start < records.length; start += insertChunk) {
-      const rows = records.slice(start, start + insertChunk).map(toRow);
-      await this.db
-        .insertInto('usage_records')
-        .values(rows)
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .execute();
-    }
+    await this.inserter.insert(records.map(toRow));
   }
 
   async totals(filter: UsageFilter): Promise<UsageTotals> {
