@@ -29,7 +29,7 @@ function cli(args: string[], extra: Record<string, string> = {}) {
     cwd: dataDir,
     env: { PATH: process.env['PATH'] ?? '', ...env(), ...extra },
     encoding: 'utf8',
-    timeout: 20_000,
+    timeout: 60_000,
   });
 }
 
@@ -93,7 +93,7 @@ describe('circuit-breaker keys', () => {
     const invalid = cli(['keys', 'create', '--name', 'x', '--rpm', 'lots']);
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toContain('--rpm must be a positive whole number');
-  }, 40_000);
+  }, 120_000);
 
   it('rotates the master key: stored provider keys are re-encrypted and still usable after a restart', async () => {
     const added = await fetch(`${gateway.url}/api/v1/providers/openai/keys`, {
@@ -114,5 +114,5 @@ describe('circuit-breaker keys', () => {
     for (let index = 0; index < 2; index++) await chat('cb-admin-cli-keys-3e1f');
     expect(upstream.requests.map((request) => request.headers['authorization'])).toContain('Bearer sk-stored-before-rotation-77');
     expect(gateway.logs.join('\n')).not.toContain('cannot be decrypted');
-  }, 40_000);
+  }, 120_000);
 });

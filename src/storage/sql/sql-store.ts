@@ -47,7 +47,13 @@ export class SqlStore implements Store {
    */
   protected async migrate(schema?: string): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: sqlMigrations, ...(schema ? { migrationTableSchema: schema } : {}) });
-    const { error, results } = await migrator.migrateToLatest();
+    let { error, results } = await migrator.migrateToLatest();
+    // Kysely's migrator introspects every schema of the database; a schema another client drops at that
+    // moment fails the read with 3F000 (invalid_schema_name). That is not about ours: read again.
+    for (let attempt = 0; attempt < 3 && error && droppedElsewhere(error, schema); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
+      ({ error, results } = await migrator.migrateToLatest());
+    }
     if (error) {
       const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
       throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -61,6 +67,13 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/** Whether a migration failed only because some other schema vanished while it was being introspected. */
+function droppedElsewhere(error: unknown, schema: string | undefined): boolean {
+  if (typeof error !== 'object' || error === null || (error as { code?: unknown }).code !== '3F000') return false;
+  const message = error instanceof Error ? error.message : '';
+  return schema === undefined || !message.includes(`"${schema}"`);
 }
 
 class SqlModelCache implements ModelCacheRepository {
