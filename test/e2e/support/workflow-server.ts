@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from '../../../src/cli/serve.js';
 import { loadConfig } from '../../../src/config/load-config.js';
@@ -34,7 +34,9 @@ function testExecutor(directory: string): ActionExecutor {
       if (existsSync(file)) return { output: JSON.parse(readFileSync(file, 'utf8')) as unknown };
       const steps = typeof request.data['steps'] === 'number' ? request.data['steps'] : 0;
       const output = { [name]: 'done', steps: steps + 1 };
-      writeFileSync(file, JSON.stringify(output));
+      // Written aside and renamed, so a SIGKILL never leaves a half-written result behind.
+      writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(output));
+      renameSync(`${file}.${process.pid}.tmp`, file);
       return { output };
     },
   };
