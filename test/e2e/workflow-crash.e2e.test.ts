@@ -38,7 +38,7 @@ interface Event {
   data: Record<string, unknown> & { token?: { id: string; place: string } };
 }
 
-for (const backend of await workflowStores({ nats: process.env['CB_E2E_NATS_CRASH'] === '1' })) {
+for (const backend of await workflowStores({ nats: process.env['CB_E2E_NATS_CRASH'] !== '0' })) {
   describe(`workflow durability across SIGKILL (${backend.name})`, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cb-crash-'));
     const actions = mkdtempSync(join(tmpdir(), 'cb-crash-actions-'));

@@ -25,8 +25,7 @@ function nats(): WorkflowStoreBackend {
 
 /**
  * SQLite and PostgreSQL when up (required in CI), plus NATS JetStream when up and `nats` is true.
- * (The crash test leaves NATS out unless CB_E2E_NATS_CRASH=1: on the NATS store it is not yet
- * reliable — see the engine branch's report.)
+ * (`CB_E2E_NATS_CRASH=0` leaves NATS out of the crash test, to tell a NATS problem from an engine one.)
  */
 export async function workflowStores(options: { nats: boolean } = { nats: true }): Promise<WorkflowStoreBackend[]> {
   return [...(await backends()), ...(options.nats && (await serviceAvailable('nats')) ? [nats()] : [])];
