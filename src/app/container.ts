@@ -46,8 +46,6 @@ import type { RunnerReadiness } from '../functions/function-runner.js';
 import { QuickJsRunner } from '../functions/quickjs-runner.js';
 import { FunctionActionExecutor } from './function-action-executor.js';
 import { environmentSecrets, FunctionService } from './function-service.js';
-import { NatsEventBus } from '../streaming/nats-event-bus.js';
-import { withNatsWorkflows } from './nats-workflow-storage.js';
 import { WorkflowService } from './workflow-service.js';
 import { topics } from '../streaming/event-bus.js';
 import { CompletionStreams } from './completion-streams.js';
@@ -356,8 +354,11 @@ export class AppContainer {
  * `DATABASE_URL` is set, else SQLite.
  */
 export async function openStore(config: GatewayConfig, options: { clock?: Clock; logger?: Logger } = {}): Promise<Store> {
-  if (config.storage.backend === 'nats')
+  if (config.storage.backend === 'nats') {
+    // Loaded only when configured: every CLI start would otherwise pay for the NATS client.
+    const { withNatsWorkflows } = await import('./nats-workflow-storage.js');
     return withNatsWorkflows(await openRelationalStore(config, config.storage.databaseUrl ? 'postgres' : 'sqlite'), config, options);
+  }
   return openRelationalStore(config, config.storage.backend);
 }
 
@@ -385,6 +386,7 @@ export async function openEventBus(config: GatewayConfig, clock: Clock, logger: 
   if (config.events.bus === 'memory') return new MemoryEventBus(clock, logger);
   if (!config.storage.natsUrl) throw new ConfigError('CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222.');
   try {
+    const { NatsEventBus } = await import('../streaming/nats-event-bus.js');
     return await NatsEventBus.connect(config.storage.natsUrl, {
       clock,
       logger,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowBackends } from './support/backends.js';
+import { workflowStores } from './support/workflow-stores.js';
 import { startGateway } from './support/gateway-process.js';
 import type { GatewayProcess } from './support/gateway-process.js';
 
@@ -22,7 +22,7 @@ const approval = {
   end: 'approved',
 };
 
-for (const backend of await workflowBackends()) {
+for (const backend of await workflowStores()) {
   describe(`two servers firing the same transition (${backend.name})`, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cb-concurrency-'));
     const actions = mkdtempSync(join(tmpdir(), 'cb-concurrency-actions-'));
