@@ -18,7 +18,10 @@ export interface WrkResult {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  /** Non-2xx answers and socket errors (connect, read, write). */
   errors: number;
+  /** Requests with no answer within wrk's timeout (10 s): a hang, or a saturated machine. */
+  timeouts: number;
 }
 
 const scripts = mkdtempSync(join(tmpdir(), 'cb-bench-'));
@@ -41,10 +44,14 @@ export function wrk(target: Target, stream: boolean, connections: number, second
       .map(([name, value]) => `wrk.headers["${name}"] = "${value}"`)
       .join('\n')}\n`,
   );
-  const output = execFileSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, target.url], {
-    encoding: 'utf8',
-    timeout: (seconds + 30) * 1000,
-  });
+  const output = execFileSync(
+    'wrk',
+    ['-t2', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', script, target.url],
+    {
+      encoding: 'utf8',
+      timeout: (seconds + 30) * 1000,
+    },
+  );
   const number = (pattern: RegExp): number => Number(pattern.exec(output)?.[1] ?? 0);
   const millis = (pattern: RegExp): number => {
     const match = pattern.exec(output);
@@ -56,7 +63,7 @@ export function wrk(target: Target, stream: boolean, connections: number, second
     number(/Non-2xx or 3xx responses: (\d+)/) +
     number(/Socket errors: connect (\d+)/) +
     number(/read (\d+), write \d+, timeout \d+/) +
-    number(/timeout (\d+)/);
+    number(/read \d+, write (\d+), timeout \d+/);
   return {
     requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
     requests: number(/(\d+) requests in/),
@@ -64,6 +71,7 @@ export function wrk(target: Target, stream: boolean, connections: number, second
     p99Ms: millis(/ 99%\s+([\d.]+)(us|ms|s)/),
     meanMs: millis(/Latency\s+([\d.]+)(us|ms|s)/),
     errors,
+    timeouts: number(/timeout (\d+)/),
   };
 }
 

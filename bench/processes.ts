@@ -10,9 +10,17 @@ export interface Managed {
   stop(): Promise<void>;
 }
 
-/** Spawns a command and resolves once `ready` (a line on stdout/stderr) appears, or rejects after 30 s. */
-export async function launch(name: string, command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<Managed> {
+/** Spawns a command and resolves once `ready` (a line on stdout/stderr) appears, or rejects after 30 s; `ready: null` resolves at once. */
+export async function launch(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp | null,
+  cwd?: string,
+): Promise<Managed> {
   const child = spawn(command, args, {
+    ...(cwd ? { cwd } : {}),
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -21,7 +29,7 @@ export async function launch(name: string, command: string, args: string[], env:
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 30_000);
     const onData = (data: Buffer): void => {
       output += data.toString();
-      if (ready.test(output)) {
+      if (ready?.test(output)) {
         clearTimeout(timer);
         resolve();
       }
@@ -29,6 +37,10 @@ export async function launch(name: string, command: string, args: string[], env:
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
+    if (ready === null) {
+      clearTimeout(timer);
+      resolve();
+    }
   });
   try {
     await started;

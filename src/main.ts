@@ -4,6 +4,7 @@ import { version } from './app/container.js';
 import { configCheck } from './cli/config-check.js';
 import { registerKeyCommands } from './cli/keys.js';
 import { serve } from './cli/serve.js';
+import { registerWorkflowCommands } from './cli/workflow.js';
 import { loadConfig } from './config/load-config.js';
 import { ConfigError } from './core/errors.js';
 
@@ -34,5 +35,6 @@ program
   });
 
 registerKeyCommands(program);
+registerWorkflowCommands(program);
 
 await program.parseAsync(process.argv);

@@ -17,6 +17,8 @@ import { RateLimiter } from '../usage/rate-limiter.js';
 import { RequestBatcher } from '../usage/request-batcher.js';
 import { SpendTracker } from '../usage/spend-tracker.js';
 import { UsageLedger } from '../usage/usage-ledger.js';
+import { AgentService } from './agent-service.js';
+import { CompletionModelPort } from './completion-model-port.js';
 import { CompletionService } from './completion-service.js';
 import { GatewayKeyAdmin } from './gateway-key-admin.js';
 import { ProviderKeyAdmin } from './provider-key-admin.js';
@@ -43,12 +45,20 @@ import { topics } from '../streaming/event-bus.js';
 import { CompletionStreams } from './completion-streams.js';
 import { costEvent } from './gateway-events.js';
 import type { CostUpdateEvent, ProviderHealthEvent } from './gateway-events.js';
+import { NatsEventBus } from '../streaming/nats-event-bus.js';
+import { WorkflowService } from './workflow-service.js';
+import { openWorkflowStorage } from './workflow-store.js';
+import type { WorkflowStorage } from './workflow-store.js';
 
 export const version = '0.1.0';
 
 export interface Readiness {
   ready: boolean;
   store: { backend: string; ok: boolean; error?: string };
+  /** The event bus (`memory` or `nats`) and whether its transport answers. */
+  events: { bus: string; ok: boolean; error?: string };
+  /** Where workflow state lives when it is not in the gateway store (`nats` with STORAGE_BACKEND=nats). */
+  workflows?: { backend: string; ok: boolean; error?: string };
   providers: { name: string; kind: string; models: number }[];
   discovery: 'done' | 'pending' | 'not_needed';
 }
@@ -76,6 +86,12 @@ export class AppContainer {
   readonly events: EventBus;
   /** Completions started now and read later over the bus (GraphQL `createCompletion(stream: true)`). */
   readonly completionStreams: CompletionStreams;
+  /** The workflow engine's use cases and runtime (started by `create`, stopped by `close`). */
+  readonly workflows: WorkflowService;
+  /** Agent definitions, executions, and the engine's executor for `agent` actions (`agents.executor`). */
+  readonly agents: AgentService;
+  /** Workflow state outside the gateway store (NATS JetStream with STORAGE_BACKEND=nats), else undefined. */
+  readonly workflowStorage: WorkflowStorage | undefined;
   /** Budgets as last read, for the metrics scrape (refreshed every 15 s). */
   private budgetSnapshot: { budget: string; limitUsd: number; remainingUsd: number }[] = [];
   private budgetTimer: NodeJS.Timeout | undefined;
@@ -95,9 +111,18 @@ export class AppContainer {
     keyring: Keyring | undefined,
     rules: CostRuleEngine | undefined,
     events: EventBus,
+    workflowStorage: WorkflowStorage | undefined,
   ) {
     this.redact = redact;
     this.events = events;
+    this.workflowStorage = workflowStorage;
+    this.workflows = new WorkflowService({
+      repository: workflowStorage?.repository ?? store.workflows,
+      bus: events,
+      clock,
+      logger,
+      runner: config.workflows ?? {},
+    });
     // One JSON line per request at LOG_LEVEL=debug (an access log); built only when it will be written.
     const debugLog = config.logLevel === 'debug';
     const providers = config.providers.map((provider) => ({ config: provider, adapter: createAdapter(provider) }));
@@ -162,6 +187,14 @@ export class AppContainer {
         lastError: snapshot.lastError ? redact(snapshot.lastError) : null,
       }),
     );
+    this.agents = new AgentService({
+      repository: store.agents,
+      models: new CompletionModelPort(this.completions),
+      events,
+      clock,
+      logger,
+    });
+    this.workflows.actions.register('agent', this.agents.executor);
     this.metrics.setSources({
       ...healthMetricSources(this.health),
       ledgerQueueDepth: () => ledger.queueDepth,
@@ -183,7 +216,15 @@ export class AppContainer {
 
   static async create(
     config: GatewayConfig,
-    options: { logger?: Logger; clock?: Clock; store?: Store; events?: EventBus } = {},
+    options: {
+      logger?: Logger;
+      clock?: Clock;
+      store?: Store;
+      events?: EventBus;
+      workflows?: WorkflowStorage;
+      /** Runs before the workflow runtime starts (e.g. to register action executors). */
+      beforeStart?: (container: AppContainer) => void | Promise<void>;
+    } = {},
   ): Promise<AppContainer> {
     const redact = createRedactor(configuredSecrets(config));
     const logger = options.logger ?? createJsonLogger(config.logLevel, redact);
@@ -198,8 +239,22 @@ export class AppContainer {
       throw new ConfigError(`The cost rules are invalid:\n- ${compiledRules.issues.join('\n- ')}`, compiledRules.issues);
     }
     for (const warning of compiledRules.warnings) logger.warn(warning);
-    const events = options.events ?? new MemoryEventBus(clock, logger);
-    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events);
+    let events: EventBus;
+    let workflows: WorkflowStorage | undefined;
+    try {
+      events = options.events ?? (await openEventBus(config, clock, logger));
+      try {
+        workflows = options.workflows ?? (await openWorkflowStorage(config, clock, logger));
+      } catch (error) {
+        if (!options.events) await events.close();
+        throw error;
+      }
+    } catch (error) {
+      await ledger.close();
+      if (!options.store) await store.close();
+      throw error;
+    }
+    const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events, workflows);
     await container.budgets.init();
     await container.refreshBudgetSnapshot();
     container.budgetTimer = setInterval(() => void container.refreshBudgetSnapshot(), 15_000);
@@ -210,6 +265,8 @@ export class AppContainer {
       await container.discovery.run();
       container.discoveryState = 'done';
     }
+    await options.beforeStart?.(container);
+    await container.workflows.start();
     return container;
   }
 
@@ -220,11 +277,32 @@ export class AppContainer {
     } catch (error) {
       storeState = { backend: this.store.backend, ok: false, error: error instanceof Error ? error.message : String(error) };
     }
+    let eventsState: Readiness['events'] = { bus: this.events.kind, ok: true };
+    try {
+      await this.events.ping?.();
+    } catch (error) {
+      eventsState = { bus: this.events.kind, ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    let workflowsState: Readiness['workflows'];
+    if (this.workflowStorage) {
+      workflowsState = { backend: this.workflowStorage.backend, ok: true };
+      try {
+        await this.workflowStorage.ping();
+      } catch (error) {
+        workflowsState = {
+          backend: this.workflowStorage.backend,
+          ok: false,
+          error: error instanceof Error ? error.message : String(error),
+        };
+      }
+    }
     const counts = new Map<string, number>();
     for (const deployment of this.catalog.all()) counts.set(deployment.provider, (counts.get(deployment.provider) ?? 0) + 1);
     return {
-      ready: storeState.ok && this.discoveryState !== 'pending',
+      ready: storeState.ok && eventsState.ok && (workflowsState?.ok ?? true) && this.discoveryState !== 'pending',
       store: storeState,
+      events: eventsState,
+      ...(workflowsState ? { workflows: workflowsState } : {}),
       providers: this.catalog.adapters().map(({ name, adapter }) => ({ name, kind: adapter.kind, models: counts.get(name) ?? 0 })),
       discovery: this.discoveryState,
     };
@@ -254,6 +332,9 @@ export class AppContainer {
     clearInterval(this.touchTimer);
     clearInterval(this.budgetTimer);
     this.providerKeys.stop();
+    await this.workflows
+      .stop()
+      .catch((error: unknown) => this.logger.error('workflow runner did not stop cleanly', { error: String(error) }));
     await this.ledger
       .close()
       .catch((error: unknown) => this.logger.error('usage ledger: final flush failed; records stay journaled', { error: String(error) }));
@@ -261,13 +342,19 @@ export class AppContainer {
     if (used.length > 0) await this.store.gatewayKeys.touch(used, this.clock.now()).catch(() => undefined);
     await Promise.allSettled(this.catalog.adapters().map(({ adapter }) => adapter.close()));
     await this.events.close().catch(() => undefined);
+    await this.workflowStorage?.close().catch(() => undefined);
     await this.store.close();
   }
 }
 
-/** The store the config names: SQLite under the data directory (default) or PostgreSQL at `DATABASE_URL`. */
+/**
+ * The gateway store the config names: SQLite under the data directory (default) or PostgreSQL at
+ * `DATABASE_URL`. With `STORAGE_BACKEND=nats` only workflow state goes to NATS (`openWorkflowStorage`);
+ * the usage ledger, keys and budgets stay relational: PostgreSQL when `DATABASE_URL` is set, else SQLite.
+ */
 export async function openStore(config: GatewayConfig): Promise<Store> {
-  switch (config.storage.backend) {
+  const backend = config.storage.backend === 'nats' ? (config.storage.databaseUrl ? 'postgres' : 'sqlite') : config.storage.backend;
+  switch (backend) {
     case 'sqlite':
       return SqliteStore.open(join(config.dataDir, 'circuit-breaker.db'));
     case 'postgres': {
@@ -280,10 +367,17 @@ export async function openStore(config: GatewayConfig): Promise<Store> {
         );
       }
     }
-    case 'nats':
-      throw new ConfigError(
-        "Storage backend 'nats' holds workflow state only and is not available for the gateway's ledger yet; use sqlite or postgres.",
-      );
+  }
+}
+
+/** The event bus the config names: in this process (default) or NATS at `NATS_URL` (`CB_EVENT_BUS`). */
+export async function openEventBus(config: GatewayConfig, clock: Clock, logger: Logger): Promise<EventBus> {
+  if (config.events.bus === 'memory') return new MemoryEventBus(clock, logger);
+  if (!config.storage.natsUrl) throw new ConfigError('CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222.');
+  try {
+    return await NatsEventBus.connect(config.storage.natsUrl, { clock, logger });
+  } catch (error) {
+    throw new ConfigError(`${error instanceof Error ? error.message : String(error)} (NATS_URL; or CB_EVENT_BUS=memory)`);
   }
 }
 

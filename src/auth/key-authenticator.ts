@@ -23,7 +23,8 @@ const maxCached = 10_000;
  * `last_used_at` is written in batches, not per request.
  */
 export class KeyAuthenticator {
-  private readonly cache = new Map<string, { record: GatewayKeyRecord | undefined; at: number }>();
+  /** By key hash: the record as read, and its principal built once (shared read-only by every request with that key). */
+  private readonly cache = new Map<string, { record: GatewayKeyRecord | undefined; principal: Principal | undefined; at: number }>();
   private readonly used = new Set<string>();
   private activeKeys: { count: number; at: number } | undefined;
   private readonly adminDigest: Buffer | undefined;
@@ -64,7 +65,7 @@ export class KeyAuthenticator {
       if (fromLoopback && (await this.anonymousAllowed())) return { principal: anonymousPrincipal, key: undefined };
       throw unauthorized('The API key is not valid for this gateway (gateway keys start with cb_; the provider keys stay on the server).');
     }
-    const record = await this.lookup(hashGatewayKey(presented));
+    const { record, principal } = await this.lookup(hashGatewayKey(presented));
     const now = this.clock.now();
     if (!record) throw unauthorized('The API key is not valid for this gateway.');
     if (record.revokedAt !== null) throw unauthorized(`The API key '${record.name}' (${record.prefix}…) was revoked; ask for a new one.`);
@@ -73,7 +74,7 @@ export class KeyAuthenticator {
         `The API key '${record.name}' (${record.prefix}…) expired at ${new Date(record.expiresAt).toISOString()}; ask for a new one.`,
       );
     this.used.add(record.id);
-    return { principal: principalOf(record), key: record };
+    return { principal: principal ?? principalOf(record), key: record };
   }
 
   /** Ids of keys used since the last call (for a batched `touch`). */
@@ -83,14 +84,15 @@ export class KeyAuthenticator {
     return ids;
   }
 
-  private async lookup(hash: string): Promise<GatewayKeyRecord | undefined> {
+  private async lookup(hash: string): Promise<{ record: GatewayKeyRecord | undefined; principal: Principal | undefined }> {
     const now = this.clock.now();
     const cached = this.cache.get(hash);
-    if (cached && now - cached.at < cacheTtlMs) return cached.record;
+    if (cached && now - cached.at < cacheTtlMs) return cached;
     const record = await this.keys.findByHash(hash);
     if (this.cache.size >= maxCached) this.cache.clear();
-    this.cache.set(hash, { record, at: now });
-    return record;
+    const entry = { record, principal: record ? principalOf(record) : undefined, at: now };
+    this.cache.set(hash, entry);
+    return entry;
   }
 }
 

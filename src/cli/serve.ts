@@ -6,10 +6,14 @@ import { isLoopback } from '../http/access-guard.js';
 /**
  * `circuit-breaker serve`: starts the server and stops it gracefully on SIGTERM/SIGINT (stop accepting,
  * let in-flight requests and streams finish, close pools and the store). Start-up warnings are logged
- * before the "listening" line, so whoever waits for that line has seen them.
+ * before the "listening" line, so whoever waits for that line has seen them. `beforeStart` runs before the
+ * workflow runtime starts (a test harness registers its action executors there).
  */
-export async function serve(config: GatewayConfig): Promise<void> {
-  const container = await AppContainer.create(config);
+export async function serve(
+  config: GatewayConfig,
+  options: { beforeStart?: (container: AppContainer) => void | Promise<void> } = {},
+): Promise<void> {
+  const container = await AppContainer.create(config, options.beforeStart ? { beforeStart: options.beforeStart } : {});
   const app = buildServer(container);
   const { logger } = container;
   const providers = container.catalog.adapters().map(({ name, adapter }) => `${name} (${adapter.kind})`);

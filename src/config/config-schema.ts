@@ -95,9 +95,17 @@ export const configFileSchema = z.strictObject({
         .string()
         .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lowercase SQL identifier')
         .optional(),
+      /** NATS with JetStream (`nats://host:4222`): workflow state when `backend: nats`, and the event bus. */
       nats_url: z.string().min(1).optional(),
+      /** Names the workflow store's NATS buckets and stream (`cb` → `cb_wf_instances`, `CB_WORKFLOW_EVENTS`), so deployments can share a server. */
+      nats_prefix: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'letters, digits, _ and - (up to 32, starting with a letter)')
+        .optional(),
     })
     .optional(),
+  /** Who carries engine, completion, cost and health events: `memory` (this process) or `nats` (every replica); default nats when a NATS URL is set. */
+  event_bus: z.enum(['memory', 'nats']).optional(),
   providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and -'), providerSchema).optional(),
   routing: z
     .strictObject({
@@ -141,6 +149,17 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       /** Serve `/metrics` without a key (default: only with the admin key, or from loopback when no key is configured). */
       public: z.boolean().optional(),
+    })
+    .optional(),
+  /** The workflow runtime (docs/workflows.md, "Runtime"). */
+  workflows: z
+    .strictObject({
+      /** How long an action is leased to one server before another may run it again (ms; `CB_WORKFLOW_LEASE_MS`). */
+      action_lease_ms: z.number().int().min(100).optional(),
+      /** How often the outbox and timers are polled (ms; `CB_WORKFLOW_POLL_MS`). */
+      poll_ms: z.number().int().min(10).optional(),
+      /** Attempts of a failing action before the instance fails. */
+      max_attempts: z.number().int().min(1).max(100).optional(),
     })
     .optional(),
   /** Tag usage records and cost rules with this (`development`, `production`); `CB_ENVIRONMENT` overrides. */

@@ -13,7 +13,9 @@ export interface GatewayConfig {
     keepAliveIntervalMs: number;
   };
   dataDir: string;
-  storage: { backend: 'sqlite' | 'postgres' | 'nats'; databaseUrl?: string; natsUrl?: string; schema?: string };
+  storage: { backend: 'sqlite' | 'postgres' | 'nats'; databaseUrl?: string; natsUrl?: string; natsPrefix?: string; schema?: string };
+  /** The event bus: `memory` (this process) or `nats` (every replica, at `storage.natsUrl`). */
+  events: { bus: 'memory' | 'nats' };
   providers: ProviderConfig[];
   /** Model aliases and virtual models from the config file's `models:` section. */
   aliases: Record<string, AliasConfig>;
@@ -22,6 +24,8 @@ export interface GatewayConfig {
   access: { adminKey?: Secret; masterKey?: Secret; previousMasterKeys: Secret[] };
   usage: UsageConfig;
   metrics: { public: boolean };
+  /** Workflow runtime tuning; defaults when absent (see `WorkflowRunnerOptions`). */
+  workflows?: { leaseMs?: number; pollMs?: number; maxAttempts?: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The config file read, if any. */
   file?: string;

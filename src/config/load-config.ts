@@ -73,6 +73,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (!['sqlite', 'postgres', 'nats'].includes(storageBackend)) {
     issues.push(`STORAGE_BACKEND: expected sqlite, postgres or nats, got '${storageBackend}'`);
   }
+  const natsUrl = env['NATS_URL'] ?? parsed.storage?.nats_url;
+  // Not echoed: the URL may carry a password.
+  if (natsUrl !== undefined && !/^(nats|tls):\/\/[^/\s]+/.test(natsUrl))
+    issues.push(
+      'NATS_URL: expected nats://host:4222 or tls://host:4222 (credentials may go before the host: nats://user:password@host:4222)',
+    );
+  const eventBus = env['CB_EVENT_BUS'] ?? parsed.event_bus ?? (natsUrl ? 'nats' : 'memory');
+  if (eventBus !== 'memory' && eventBus !== 'nats') issues.push(`CB_EVENT_BUS: expected memory or nats, got '${eventBus}'`);
+  if (eventBus === 'nats' && !natsUrl) issues.push('CB_EVENT_BUS=nats needs NATS_URL=nats://host:4222');
+  if (storageBackend === 'nats' && !natsUrl) issues.push('STORAGE_BACKEND=nats needs NATS_URL=nats://host:4222');
+  const natsPrefix = env['CB_NATS_PREFIX'] ?? parsed.storage?.nats_prefix;
+  if (natsPrefix !== undefined && !/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(natsPrefix))
+    issues.push(`CB_NATS_PREFIX: expected letters, digits, _ and - (up to 32, starting with a letter), got '${natsPrefix}'`);
   const logLevel = env['LOG_LEVEL'] ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
     issues.push(`LOG_LEVEL: expected debug, info, warn, error or silent, got '${logLevel}'`);
@@ -96,6 +109,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         secretFrom(env, '', reference, `${where}: access.previous_master_keys.${index}`, issues),
       );
   const usage = compileUsage(parsed, env, where, issues);
+  const workflows = workflowTuning(env, parsed, issues);
 
   if (issues.length > 0) {
     throw new ConfigError(
@@ -106,8 +120,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const storage: GatewayConfig['storage'] = { backend: storageBackend as GatewayConfig['storage']['backend'] };
   const databaseUrl = env['DATABASE_URL'] ?? parsed.storage?.database_url;
   if (databaseUrl) storage.databaseUrl = databaseUrl;
-  const natsUrl = env['NATS_URL'] ?? parsed.storage?.nats_url;
   if (natsUrl) storage.natsUrl = natsUrl;
+  if (natsPrefix) storage.natsPrefix = natsPrefix;
   const schema = env['CB_DATABASE_SCHEMA'] ?? parsed.storage?.schema;
   if (schema) storage.schema = schema;
   return {
@@ -119,6 +133,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     dataDir: resolve(cwd, env['CB_DATA_DIR'] ?? parsed.data_dir ?? './data'),
     storage,
+    events: { bus: eventBus as GatewayConfig['events']['bus'] },
     providers,
     aliases,
     routing: {
@@ -141,9 +156,27 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     access: { ...access, previousMasterKeys: previousMasterKeys.filter((key): key is Secret => key !== undefined) },
     usage,
     metrics: { public: parsed.metrics?.public ?? false },
+    workflows,
     logLevel: logLevel as GatewayConfig['logLevel'],
     ...(file ? { file } : {}),
   };
+}
+
+function workflowTuning(env: Env, parsed: ConfigFile, issues: string[]): NonNullable<GatewayConfig['workflows']> {
+  const number = (name: string, fallback: number | undefined): number | undefined => {
+    const text = env[name];
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 10) issues.push(`${name}: expected a whole number of milliseconds (10 or more), got '${text}'`);
+    return value;
+  };
+  const tuning: NonNullable<GatewayConfig['workflows']> = {};
+  const leaseMs = number('CB_WORKFLOW_LEASE_MS', parsed.workflows?.action_lease_ms);
+  const pollMs = number('CB_WORKFLOW_POLL_MS', parsed.workflows?.poll_ms);
+  if (leaseMs !== undefined) tuning.leaseMs = leaseMs;
+  if (pollMs !== undefined) tuning.pollMs = pollMs;
+  if (parsed.workflows?.max_attempts !== undefined) tuning.maxAttempts = parsed.workflows.max_attempts;
+  return tuning;
 }
 
 function configFilePath(env: Env, cwd: string, issues: string[]): string | undefined {

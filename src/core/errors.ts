@@ -33,6 +33,16 @@ export const ErrorCode = {
   notReady: 'not_ready',
   configInvalid: 'config_invalid',
   internal: 'internal_error',
+  /** Workflows: a change was computed from a revision that has moved on (409). */
+  revisionConflict: 'revision_conflict',
+  /** Workflows: the marking, trigger or instance state does not let the transition fire now (409). */
+  transitionNotEnabled: 'transition_not_enabled',
+  /** Workflows: the transition's guard refused the firing (422; the explanation says why). */
+  guardFailed: 'guard_failed',
+  /** Workflows: the definition has analysis errors, or data does not match a place's schema (422). */
+  workflowInvalid: 'workflow_invalid',
+  /** A resource that already exists (409). */
+  alreadyExists: 'already_exists',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

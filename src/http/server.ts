@@ -17,6 +17,7 @@ import { registerRouting } from './routes/routing.js';
 import { registerUsage } from './routes/usage.js';
 import { registerStream } from './routes/stream.js';
 import { registerGraphQL } from '../graphql/register-graphql.js';
+import { registerWorkflows } from './routes/workflows.js';
 
 /**
  * Builds the HTTP front door: Fastify (chosen by measurement, docs/adr/0001-http-framework.md) with the
@@ -69,6 +70,7 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerRouting(app, container);
   registerAdminKeys(app, container);
   registerUsage(app, container);
+  registerWorkflows(app, container);
   registerMetrics(app, container.metrics);
   // WebSocket front doors: GraphQL (graphql-transport-ws on /graphql, with its HTTP and SSE routes) and /stream.
   void app.register(fastifyWebsocket, { options: { maxPayload: container.config.server.bodyLimitBytes } });

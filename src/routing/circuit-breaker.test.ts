@@ -11,6 +11,23 @@ function clock(start = 1_000_000) {
 }
 
 describe('CircuitBreaker', () => {
+  it('keeps its error-rate window to the last 1,000 outcomes of the last minute', () => {
+    const time = clock();
+    const breaker = new CircuitBreaker(
+      { ...defaultHealthPolicy, consecutiveFailures: 1_000_000, minSamples: 20, errorRateThreshold: 0.5 },
+      time,
+    );
+    for (let index = 0; index < 1_500; index++) breaker.success(10);
+    expect(breaker.snapshot().samples).toBe(1_000);
+    // 400 failures among the last 1,000: 40 % stays under the threshold; the 100 before them were overwritten.
+    for (let index = 0; index < 400; index++) breaker.failure('upstream_error 500');
+    expect(breaker.snapshot()).toMatchObject({ samples: 1_000, errorRate: 0.4, state: 'closed' });
+    time.advance(defaultHealthPolicy.windowMs + 1);
+    expect(breaker.snapshot().samples).toBe(0);
+    breaker.success(10);
+    expect(breaker.snapshot()).toMatchObject({ samples: 1, errorRate: 0 });
+  });
+
   it('opens after consecutive failures, half-opens for one probe after the open period, and closes on success', () => {
     const time = clock();
     const breaker = new CircuitBreaker({ ...defaultHealthPolicy, consecutiveFailures: 3, openMs: 30_000 }, time);

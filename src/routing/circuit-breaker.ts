@@ -16,13 +16,20 @@ export interface CircuitSnapshot {
   lastError: string | undefined;
 }
 
+/** Outcomes kept per circuit: the error rate is over the last minute, or the last 1,000 outcomes if fewer. */
+const windowCapacity = 1000;
+
 /**
  * One deployment's circuit: closed → open (too many failures) → half-open (after the open period one
  * probe request is let through) → closed (the probe succeeded) or open again for twice as long. Also
  * keeps EWMA latency and time to first token. All time comes from the injected clock.
  */
 export class CircuitBreaker {
-  private outcomes: { at: number; ok: boolean }[] = [];
+  /** The outcome window: a fixed ring of the last `windowCapacity` outcomes (time, ok), oldest at `head`. */
+  private readonly outcomeAt = new Float64Array(windowCapacity);
+  private readonly outcomeOk = new Uint8Array(windowCapacity);
+  private head = 0;
+  private count = 0;
   private consecutive = 0;
   private openUntil = 0;
   private openFor: number;
@@ -88,7 +95,7 @@ export class CircuitBreaker {
       this.probing = false;
       this.openUntil = 0;
       this.openFor = this.policy.openMs;
-      this.outcomes = [];
+      this.count = 0;
     }
     this.report();
   }
@@ -152,24 +159,36 @@ export class CircuitBreaker {
     this.openUntil = Math.max(this.openUntil, this.clock.now() + durationMs);
   }
 
+  /** Appends an outcome: expired ones leave from the old end, and a full ring overwrites its oldest. O(1) amortised, no allocation. */
   private record(ok: boolean): void {
     const now = this.clock.now();
-    this.outcomes.push({ at: now, ok });
-    const horizon = now - this.policy.windowMs;
-    let drop = 0;
-    while (drop < this.outcomes.length && (this.outcomes[drop]?.at ?? now) < horizon) drop++;
-    if (drop > 0) this.outcomes.splice(0, drop);
-    if (this.outcomes.length > 1000) this.outcomes.splice(0, this.outcomes.length - 1000);
+    this.expire(now - this.policy.windowMs);
+    if (this.count === windowCapacity) {
+      this.head = (this.head + 1) % windowCapacity;
+      this.count--;
+    }
+    const at = (this.head + this.count) % windowCapacity;
+    this.outcomeAt[at] = now;
+    this.outcomeOk[at] = ok ? 1 : 0;
+    this.count++;
+  }
+
+  private expire(horizon: number): void {
+    while (this.count > 0 && (this.outcomeAt[this.head] as number) < horizon) {
+      this.head = (this.head + 1) % windowCapacity;
+      this.count--;
+    }
   }
 
   private errorRate(): { rate: number; samples: number } {
     const horizon = this.clock.now() - this.policy.windowMs;
     let samples = 0;
     let failures = 0;
-    for (const outcome of this.outcomes) {
-      if (outcome.at < horizon) continue;
+    for (let offset = 0; offset < this.count; offset++) {
+      const at = (this.head + offset) % windowCapacity;
+      if ((this.outcomeAt[at] as number) < horizon) continue;
       samples++;
-      if (!outcome.ok) failures++;
+      if (this.outcomeOk[at] === 0) failures++;
     }
     return { rate: samples === 0 ? 0 : failures / samples, samples };
   }

@@ -1,7 +1,10 @@
 import type { ModelInfo } from '../core/models.js';
+import type { AgentRepository } from './agent-repository.js';
 import type { BudgetRepository } from './budget-repository.js';
+import type { FunctionRepository } from './function-repository.js';
 import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
 import type { UsageRepository } from './usage-repository.js';
+import type { WorkflowRepository } from './workflow-repository.js';
 
 export type StoreBackend = 'sqlite' | 'postgres' | 'nats';
 
@@ -18,6 +21,12 @@ export interface Store {
   readonly providerKeys: ProviderKeyRepository;
   readonly usage: UsageRepository;
   readonly budgets: BudgetRepository;
+  /** Agent definitions and executions. */
+  readonly agents: AgentRepository;
+  /** Workflow definitions, instances, tokens, event log, outbox and timers (`workflow-repository.ts`). */
+  readonly workflows: WorkflowRepository;
+  /** Function definitions and executions. */
+  readonly functions: FunctionRepository;
   close(): Promise<void>;
 }
 

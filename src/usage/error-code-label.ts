@@ -34,6 +34,11 @@ const faultByCode: Record<ErrorCode, ErrorFault> = {
   [ErrorCode.notReady]: 'server',
   [ErrorCode.configInvalid]: 'server',
   [ErrorCode.internal]: 'server',
+  [ErrorCode.revisionConflict]: 'client',
+  [ErrorCode.transitionNotEnabled]: 'client',
+  [ErrorCode.guardFailed]: 'client',
+  [ErrorCode.workflowInvalid]: 'client',
+  [ErrorCode.alreadyExists]: 'client',
 };
 
 const knownCodes = new Map<string, ErrorFault>(Object.entries(faultByCode));

@@ -120,7 +120,8 @@ for (const dialect of ['openai', 'anthropic', 'gemini'] as const) {
 }
 
 const timeouts = '{ idle_ms: 600, headers_ms: 600, connect_ms: 600 }';
-const openMs = 400;
+/** Long enough that a loaded machine does not half-open a circuit between two steps of a case. */
+const openMs = 3_000;
 
 let primary: Emulator;
 let backup: Emulator;

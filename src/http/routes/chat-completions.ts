@@ -11,6 +11,7 @@ import { parseChatRequest } from '../schemas/parse-chat-request.js';
 import { withUsageCost } from '../../streaming/usage-cost.js';
 import { completionContext } from '../completion-context.js';
 import { dispatchHeaders } from './dispatch-headers.js';
+import { abortOnClientClose } from '../client-closed.js';
 
 function withCost(json: string, costUsd: number | undefined): string {
   return costUsd === undefined ? json : withUsageCost(json, costUsd);
@@ -26,9 +27,7 @@ export function registerChatCompletions(app: FastifyInstance, container: AppCont
       await streamCompletion(request, reply, container, chat, route, abort, started);
       return;
     }
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) abort.abort();
-    });
+    abortOnClientClose(reply.raw, abort);
     const dispatched = await container.completions
       .complete(chat, completionContext(request, 'chat', abort.signal, route))
       .catch((error: unknown) => {

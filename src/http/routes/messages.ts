@@ -13,6 +13,7 @@ import { toChatRequest, toCountedRequest } from '../anthropic/to-chat-request.js
 import type { InboundMessages } from '../anthropic/to-chat-request.js';
 import { completionContext } from '../completion-context.js';
 import { dispatchHeaders } from './dispatch-headers.js';
+import { abortOnClientClose } from '../client-closed.js';
 
 /**
  * Anthropic's Messages API over the same router: `POST /v1/messages` (streamed or not) and
@@ -37,9 +38,7 @@ export function registerMessages(app: FastifyInstance, container: AppContainer):
       await streamMessage(request, reply, container, inbound, abort, started);
       return;
     }
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) abort.abort();
-    });
+    abortOnClientClose(reply.raw, abort);
     const dispatched = await container.completions
       .complete(inbound.chat, completionContext(request, 'messages', abort.signal, inbound.route))
       .catch((error: unknown) => {

@@ -6,7 +6,7 @@ import { fromOpenAIUsage } from '../../core/usage.js';
 import type { ChatCall, ChatResult, EmbedCall, EmbeddingResult, ProviderAdapter, ProviderStream } from '../spec/provider-adapter.js';
 import { isRecord, parseUpstreamJson } from './json.js';
 import { OpenAIChunkDecoder, streamedError } from './openai-chunk-parts.js';
-import { readSseEvents } from './stream-reader.js';
+import { readSseEventBatches, readSseEvents } from './stream-reader.js';
 import { readUpstreamBody } from './read-upstream-body.js';
 import { defaultTimeouts, UpstreamClient } from './upstream-client.js';
 import type { UpstreamResponse, UpstreamTimeouts } from './upstream-client.js';
@@ -113,33 +113,36 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     return Object.assign(parts, { warnings: [] as string[] });
   }
 
-  /** OpenAI itself: forward each chunk's JSON as is; parse only the usage chunk and error events. */
+  /**
+   * OpenAI itself: forward each chunk's JSON as is; parse only the usage chunk and error events. Events
+   * are taken in the batches one network read brings, so the per-event work is synchronous string checks.
+   */
   private async *rawParts(response: UpstreamResponse, signal: AbortSignal): AsyncGenerator<StreamPart> {
-    let done = false;
-    for await (const event of readSseEvents(response, this.client, signal)) {
-      const data = event.data;
-      if (data === '[DONE]') {
-        done = true;
-        break;
+    for await (const batch of readSseEventBatches(response, this.client, signal)) {
+      for (const event of batch) {
+        const data = event.data;
+        if (data === '[DONE]') return;
+        yield this.rawPart(data);
       }
-      // A cheap structural check instead of parsing every chunk: a truncated or garbled payload never reaches the client.
-      if (data.charCodeAt(0) !== 123 || data.charCodeAt(data.length - 1) !== 125) {
-        throw malformedUpstream(this.name, `a stream event is not a JSON object: ${JSON.stringify(data.slice(0, 80))}`);
-      }
-      if (data.startsWith('{"error"') || (data.includes('"error":{') && !data.includes('"choices":[{'))) {
-        const parsed = parseUpstreamJson(this.name, data);
-        if (isRecord(parsed) && parsed['error'] !== undefined) throw streamedError(this.name, parsed['error']);
-      }
-      if (data.includes('"choices":[]')) {
-        const parsed = parseUpstreamJson(this.name, data);
-        if (isRecord(parsed) && isRecord(parsed['usage'])) {
-          yield { type: 'usage', usage: fromOpenAIUsage(parsed['usage'] as never), json: data };
-          continue;
-        }
-      }
-      yield { type: 'raw-chunk', json: data, hasContent: hasContent(data) };
     }
-    if (!done) throw malformedUpstream(this.name, 'the stream ended before `data: [DONE]`');
+    throw malformedUpstream(this.name, 'the stream ended before `data: [DONE]`');
+  }
+
+  private rawPart(data: string): StreamPart {
+    // A cheap structural check instead of parsing every chunk: a truncated or garbled payload never reaches the client.
+    if (data.charCodeAt(0) !== 123 || data.charCodeAt(data.length - 1) !== 125) {
+      throw malformedUpstream(this.name, `a stream event is not a JSON object: ${JSON.stringify(data.slice(0, 80))}`);
+    }
+    if (data.startsWith('{"error"') || (data.includes('"error":{') && !data.includes('"choices":[{'))) {
+      const parsed = parseUpstreamJson(this.name, data);
+      if (isRecord(parsed) && parsed['error'] !== undefined) throw streamedError(this.name, parsed['error']);
+    }
+    if (data.includes('"choices":[]')) {
+      const parsed = parseUpstreamJson(this.name, data);
+      if (isRecord(parsed) && isRecord(parsed['usage']))
+        return { type: 'usage', usage: fromOpenAIUsage(parsed['usage'] as never), json: data };
+    }
+    return { type: 'raw-chunk', json: data, hasContent: hasContent(data) };
   }
 
   /** Other OpenAI-compatible servers: decode every chunk so their quirks are repaired. */

@@ -26,6 +26,9 @@ const transportCodes = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+/** Upstream connections per origin: well above any concurrency one gateway process serves (1,000 open streams). */
+export const maxConnectionsPerOrigin = 4096;
+
 export const defaultTimeouts: UpstreamTimeouts = { connectMs: 10_000, headersMs: 300_000, idleMs: 120_000 };
 
 export interface UpstreamRequest {
@@ -58,7 +61,9 @@ export class UpstreamClient {
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.idleMs,
       keepAliveTimeout: 30_000,
-      connections: 256,
+      // Sized for the load: every request in flight holds its connection for the whole answer (a stream can
+      // last minutes), so a small cap would queue streams behind each other instead of running them at once.
+      connections: maxConnectionsPerOrigin,
       pipelining: 1,
     });
   }

@@ -125,6 +125,178 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_workflows': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('workflow_definitions')
+        .addColumn('workflow_id', 'text', (column) => column.notNull())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('definition', 'text', (column) => column.notNull())
+        .addColumn('analysis', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addPrimaryKeyConstraint('workflow_definitions_pk', ['workflow_id', 'version'])
+        .execute();
+      await db.schema
+        .createTable('workflow_instances')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('workflow_id', 'text', (column) => column.notNull())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('marking', 'text', (column) => column.notNull())
+        .addColumn('variables', 'text', (column) => column.notNull())
+        .addColumn('metadata', 'text', (column) => column.notNull())
+        .addColumn('error', 'text')
+        .addColumn('revision', 'integer', (column) => column.notNull())
+        .addColumn('last_sequence', 'integer', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('workflow_instances_workflow').on('workflow_instances').columns(['workflow_id', 'created_at']).execute();
+      await db.schema.createIndex('workflow_instances_status').on('workflow_instances').columns(['status', 'created_at']).execute();
+      await db.schema
+        .createTable('workflow_tokens')
+        .addColumn('instance_id', 'text', (column) => column.notNull())
+        .addColumn('id', 'text', (column) => column.notNull())
+        .addColumn('place', 'text', (column) => column.notNull())
+        .addColumn('data', 'text', (column) => column.notNull())
+        .addColumn('metadata', 'text', (column) => column.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('parents', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addPrimaryKeyConstraint('workflow_tokens_pk', ['instance_id', 'id'])
+        .execute();
+      await db.schema
+        .createTable('workflow_events')
+        .addColumn('instance_id', 'text', (column) => column.notNull())
+        .addColumn('sequence', 'integer', (column) => column.notNull())
+        .addColumn('workflow_id', 'text', (column) => column.notNull())
+        .addColumn('type', 'text', (column) => column.notNull())
+        .addColumn('firing_id', 'text')
+        .addColumn('at', 'bigint', (column) => column.notNull())
+        .addColumn('data', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('workflow_events_pk', ['instance_id', 'sequence'])
+        .execute();
+      await db.schema
+        .createTable('workflow_outbox')
+        .addColumn('firing_id', 'text', (column) => column.primaryKey())
+        .addColumn('instance_id', 'text', (column) => column.notNull())
+        .addColumn('workflow_id', 'text', (column) => column.notNull())
+        .addColumn('transition_id', 'text', (column) => column.notNull())
+        .addColumn('action', 'text', (column) => column.notNull())
+        .addColumn('input', 'text', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('attempts', 'integer', (column) => column.notNull())
+        .addColumn('available_at', 'bigint', (column) => column.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('last_error', 'text')
+        .addColumn('output', 'text')
+        .execute();
+      await db.schema.createIndex('workflow_outbox_pending').on('workflow_outbox').columns(['status', 'available_at']).execute();
+      await db.schema
+        .createTable('workflow_timers')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('instance_id', 'text', (column) => column.notNull())
+        .addColumn('workflow_id', 'text', (column) => column.notNull())
+        .addColumn('transition_id', 'text', (column) => column.notNull())
+        .addColumn('due_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('workflow_timers_due').on('workflow_timers').columns(['due_at']).execute();
+    },
+  },
+  '0004_functions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('function_definitions')
+        .addColumn('name', 'text', (column) => column.primaryKey())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('definition', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('function_executions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('function_name', 'text', (column) => column.notNull())
+        .addColumn('function_version', 'integer', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('attempt', 'integer', (column) => column.notNull())
+        .addColumn('max_attempts', 'integer', (column) => column.notNull())
+        .addColumn('input', 'text', (column) => column.notNull())
+        .addColumn('output', 'text')
+        .addColumn('error', 'text')
+        .addColumn('stdout', 'text', (column) => column.notNull())
+        .addColumn('stderr', 'text', (column) => column.notNull())
+        .addColumn('exit_code', 'integer')
+        .addColumn('trigger', 'text', (column) => column.notNull())
+        .addColumn('trigger_event', 'text')
+        .addColumn('workflow_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('parent_id', 'text')
+        .addColumn('chain_root_id', 'text')
+        .addColumn('idempotency_key', 'text', (column) => column.unique())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('scheduled_at', 'bigint', (column) => column.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('duration_ms', 'double precision')
+        .execute();
+      for (const columns of [['function_name', 'created_at'], ['chain_root_id'], ['status', 'scheduled_at']]) {
+        await db.schema
+          .createIndex(`function_executions_${columns.join('_')}`)
+          .on('function_executions')
+          .columns(columns)
+          .execute();
+      }
+    },
+  },
+  '0005_agents': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('agent_definitions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('definition', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('agent_executions')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('agent_id', 'text', (column) => column.notNull())
+        .addColumn('workflow_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('transition_id', 'text')
+        .addColumn('place_id', 'text')
+        .addColumn('firing_id', 'text')
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('input', 'text', (column) => column.notNull())
+        .addColumn('output', 'text')
+        .addColumn('error', 'text')
+        .addColumn('requested_model', 'text', (column) => column.notNull())
+        .addColumn('provider', 'text')
+        .addColumn('model', 'text')
+        .addColumn('prompt_tokens', 'integer', (column) => column.notNull())
+        .addColumn('completion_tokens', 'integer', (column) => column.notNull())
+        .addColumn('cost_usd', 'double precision')
+        .addColumn('duration_ms', 'double precision', (column) => column.notNull())
+        .addColumn('attempts', 'integer', (column) => column.notNull())
+        .addColumn('started_at', 'bigint', (column) => column.notNull())
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      for (const columns of [
+        ['agent_id', 'started_at'],
+        ['instance_id', 'started_at'],
+        ['workflow_id', 'started_at'],
+      ]) {
+        await db.schema
+          .createIndex(`agent_executions_${columns.join('_')}`)
+          .on('agent_executions')
+          .columns(columns)
+          .execute();
+      }
+    },
+  },
 };
 
 export const sqlMigrations: MigrationProvider = {

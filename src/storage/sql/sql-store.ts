@@ -2,11 +2,14 @@ import { Migrator } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { ModelInfo } from '../../core/models.js';
 import type { ModelCacheRepository, Store, StoreBackend } from '../store.js';
+import { SqlAgentRepository } from './sql-agent-repository.js';
 import { SqlBudgetRepository } from './sql-budget-repository.js';
+import { SqlFunctionRepository } from './sql-function-repository.js';
 import { SqlGatewayKeyRepository, SqlProviderKeyRepository } from './sql-key-repository.js';
 import { sqlMigrations } from './sql-migrations.js';
 import type { SqlSchema } from './sql-schema.js';
 import { SqlUsageRepository } from './sql-usage-repository.js';
+import { SqlWorkflowRepository } from './sql-workflow-repository.js';
 
 /**
  * The repositories both SQL backends share, over one Kysely instance. The backend folders (`sqlite/`,
@@ -19,6 +22,9 @@ export class SqlStore implements Store {
   readonly providerKeys: SqlProviderKeyRepository;
   readonly usage: SqlUsageRepository;
   readonly budgets: SqlBudgetRepository;
+  readonly agents: SqlAgentRepository;
+  readonly workflows: SqlWorkflowRepository;
+  readonly functions: SqlFunctionRepository;
 
   protected constructor(
     readonly backend: StoreBackend,
@@ -30,6 +36,9 @@ export class SqlStore implements Store {
     this.providerKeys = new SqlProviderKeyRepository(db);
     this.usage = new SqlUsageRepository(db);
     this.budgets = new SqlBudgetRepository(db, dialect);
+    this.agents = new SqlAgentRepository(db);
+    this.workflows = new SqlWorkflowRepository(db);
+    this.functions = new SqlFunctionRepository(db);
   }
 
   /**

@@ -25,6 +25,8 @@ export interface GatewayOptions {
   configYaml?: string;
   /** Reuse a data directory (restart tests). */
   dataDir?: string;
+  /** The entry file to run instead of `src/main.ts serve` (a harness that wires test executors). */
+  entry?: string;
 }
 
 /**
@@ -48,7 +50,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     writeFileSync(file, options.configYaml);
     env['CB_CONFIG'] = file;
   }
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(root, 'src/main.ts'), 'serve'], {
+  const args = options.entry === undefined ? [join(root, 'src/main.ts'), 'serve'] : [options.entry];
+  const child = spawn(process.execPath, ['--import', tsxLoader, ...args], {
     cwd: dataDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
