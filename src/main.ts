@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { version } from './app/container.js';
 import { configCheck } from './cli/config-check.js';
 import { registerKeyCommands } from './cli/keys.js';
-import { serve } from './cli/serve.js';
 import { registerWorkflowCommands } from './cli/workflow.js';
 import { loadConfig } from './config/load-config.js';
 import { ConfigError } from './core/errors.js';
@@ -15,6 +14,8 @@ program
   .description('start the server (PORT, default 4000)')
   .action(async () => {
     try {
+      // Loaded on demand: the server's front doors (GraphQL among them) are not needed by the other commands.
+      const { serve } = await import('./cli/serve.js');
       await serve(loadConfig());
     } catch (error) {
       if (error instanceof ConfigError) {

@@ -6,6 +6,7 @@ import { CompletionEventType } from '../app/completion-streams.js';
 import type { CostUpdateEvent } from '../app/gateway-events.js';
 import { breakdownNames } from '../app/usage-reports.js';
 import { routingStrategies } from '../config/config-schema.js';
+import { InstanceStatus } from '../engine/workflow-instance.js';
 import { CircuitState } from '../routing/circuit-breaker.js';
 import type { BudgetAction, BudgetPeriod, BudgetScopeType } from '../storage/budget-repository.js';
 import { buildGraphQLSchema, loadSdl, resolvers } from './graphql-schema.js';
@@ -37,6 +38,7 @@ describe('the SDL and the executable schema', () => {
 
   it.each([
     ['CompletionEventType', Object.values(CompletionEventType)],
+    ['InstanceStatus', Object.values(InstanceStatus)],
     ['CircuitState', Object.values(CircuitState)],
     ['RoutingStrategy', routingStrategies],
     ['CostBreakdown', breakdownNames],
@@ -77,7 +79,7 @@ describe('the SDL and the executable schema', () => {
         connections++;
       }
     }
-    expect(connections).toBe(4);
+    expect(connections).toBe(7);
   });
 });
 

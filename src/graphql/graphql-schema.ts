@@ -11,6 +11,7 @@ import { models, providers } from './resolvers/catalog-resolvers.js';
 import { evaluateRuleOperation } from './resolvers/rule-resolvers.js';
 import { subscriptionResolvers } from './resolvers/subscription-resolvers.js';
 import { budgetStatus, budgets, costAnalysis, metrics, setBudget } from './resolvers/usage-resolvers.js';
+import { workflowMutations, workflowQueries, workflowStream } from './resolvers/workflow-resolvers.js';
 
 /**
  * The SDL checked into the repo (`src/graphql/schema.graphql`), the source of truth for the API's
@@ -61,13 +62,15 @@ export const resolvers = {
     budgets: ((_root, args, context) => budgets(args, context)) as Args<Page>,
     budgetStatus: ((_root, args, context) => budgetStatus(args, context)) as Args<{ id?: string | null }>,
     metrics: ((_root, args, context) => metrics(args, context)) as Args<Parameters<typeof metrics>[0]>,
+    ...workflowQueries,
   },
   Mutation: {
     createCompletion: ((_root, args, context) => createCompletion(args.input, context)) as Args<{ input: CompletionInput }>,
     setBudget: ((_root, args, context) => setBudget(args, context)) as Args<Parameters<typeof setBudget>[0]>,
     evaluateRule: ((_root, args) => evaluateRuleOperation(args.input)) as Args<{ input: { rule: unknown; data: unknown } }>,
+    ...workflowMutations,
   },
-  Subscription: subscriptionResolvers,
+  Subscription: { ...subscriptionResolvers, workflowStream },
   Metrics: {
     series: ((root, args) => (root as { series: (page: Page) => unknown }).series(args)) as Args<Page>,
   },
