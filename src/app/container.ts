@@ -46,6 +46,7 @@ import type { RunnerReadiness } from '../functions/function-runner.js';
 import { QuickJsRunner } from '../functions/quickjs-runner.js';
 import { FunctionActionExecutor } from './function-action-executor.js';
 import { environmentSecrets, FunctionService } from './function-service.js';
+import { FunctionToolInvoker } from './function-tool-invoker.js';
 import { WorkflowService } from './workflow-service.js';
 import { topics } from '../streaming/event-bus.js';
 import { CompletionStreams } from './completion-streams.js';
@@ -192,6 +193,7 @@ export class AppContainer {
       events,
       clock,
       logger,
+      tools: new FunctionToolInvoker(this.functions),
     });
     // Agents are the engine's `agent` actions: run by the outbox worker, checked when a workflow is published.
     this.workflows.actions.register('agent', this.agents.executor);

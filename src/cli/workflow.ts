@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openStore } from '../app/container.js';
+import { PipelineService } from '../app/pipeline-service.js';
 import { WorkflowService } from '../app/workflow-service.js';
 import { systemClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
@@ -28,7 +29,7 @@ export function registerWorkflowCommands(program: Command): void {
     .command('apply')
     .argument('<file>', 'a workflow definition (YAML or JSON)')
     .description('publish the definition (a new version when its id exists) and print the report')
-    .action((file: string) => withWorkflows((workflows) => workflowApply(workflows, file)));
+    .action((file: string) => withWorkflows((workflows, pipelines) => workflowApply(workflows, pipelines, file)));
   workflow
     .command('run')
     .argument('<workflow>', 'the workflow id')
@@ -59,7 +60,7 @@ async function run(body: () => number | Promise<number>): Promise<void> {
   }
 }
 
-function withWorkflows(body: (workflows: WorkflowService) => Promise<number>): Promise<void> {
+function withWorkflows(body: (workflows: WorkflowService, pipelines: PipelineService) => Promise<number>): Promise<void> {
   return run(async () => {
     let store: Store | undefined;
     try {
@@ -70,7 +71,13 @@ function withWorkflows(body: (workflows: WorkflowService) => Promise<number>): P
         clock: systemClock,
         logger: silentLogger,
       });
-      return await body(workflows);
+      const agents = store.agents;
+      // The pipeline compiler needs only the stored agents' definitions (no model calls from the CLI).
+      const pipelines = new PipelineService(
+        { list: async () => (await agents.listDefinitions()).map((record) => ({ record })) },
+        workflows,
+      );
+      return await body(workflows, pipelines);
     } finally {
       await store?.close();
     }

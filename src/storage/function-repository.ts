@@ -29,8 +29,8 @@ export interface StoredFunction {
 
 /** What started an execution. */
 export interface ExecutionTrigger {
-  kind: 'manual' | 'event' | 'chain' | 'action';
-  /** The event's type for `event`, the parent's function for `chain`, the transition for `action`. */
+  kind: 'manual' | 'event' | 'chain' | 'action' | 'tool';
+  /** The event's type for `event`, the parent's function for `chain`, the transition for `action`, `<agent>/<tool>` for `tool`. */
   detail?: string;
 }
 

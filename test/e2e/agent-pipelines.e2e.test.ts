@@ -75,11 +75,13 @@ describe.each(backends)('multi-agent pipelines on %s', (_backend, openStore) => 
     gateway.container.events.subscribe<{ type: string; live?: boolean; data: AgentEvent }>(topics.allWorkflows, (message) => {
       if (message.payload.type.startsWith('AGENT_') && message.payload.live === true) events.push(message.payload.data);
     });
-    // The document pipeline's first step is a function (the functions layer's executor); a stand-in extractor here.
-    gateway.container.workflows.actions.register('function', {
-      execute: async (request) => ({
-        output: { text: `Report on ${String(request.data['doc'])} at ${String(request.variables['document_url'])}` },
-      }),
+    // The document pipeline's first step is a function: a real JavaScript one, run in its QuickJS sandbox by
+    // the functions layer (the engine's `function` executor); the step's `input` reaches it as variables.
+    await gateway.container.functions.create({
+      name: 'pdf_extractor',
+      runtime: 'javascript',
+      code: 'return { text: `Report on ${input.doc} at ${context.triggerEvent.variables.document_url}` };',
+      outputSchema: { type: 'object', required: ['text'] },
     });
   }, 30_000);
   afterAll(() => gateway?.close());
@@ -187,6 +189,13 @@ describe.each(backends)('multi-agent pipelines on %s', (_backend, openStore) => 
       expect(['openai', 'anthropic']).toContain(summary?.provider);
       const factCheckRequest = gateway.openai.requests.find((request) => JSON.stringify(request.body).includes('Verify factual claims'));
       expect((factCheckRequest?.body as { response_format?: unknown }).response_format).toMatchObject({ type: 'json_schema' });
+      const extracted = (await gateway.container.functions.executions('pdf_extractor')).filter(
+        (execution) => execution.instanceId === instance.id,
+      );
+      expect(extracted).toEqual([
+        expect.objectContaining({ status: 'completed', output: { text: 'Report on sound at https://example.com/doc.pdf' } }),
+      ]);
+      expect(extracted[0]?.trigger).toMatchObject({ kind: 'action', detail: 'extract_text' });
       const usage = await usageOf(instance.id);
       expect(usage.map((record) => [record.transitionId, record.agentId])).toEqual([
         ['analyze_content', 'content_analyzer'],

@@ -103,4 +103,112 @@ describe('agents through the workflows API', () => {
       ].sort(),
     );
   });
+
+  async function settled(base: string, instanceId: string) {
+    for (let waited = 0; waited < 15_000; waited += 50) {
+      const instance = (await (await fetch(`${base}/api/v1/workflows/instances/${instanceId}`)).json()) as {
+        status: string;
+        tokens: { place: string; data: Record<string, unknown> }[];
+      };
+      if (instance.status !== 'running') return instance;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`instance ${instanceId} still running`);
+  }
+
+  const send = (url: string, method: string, body?: unknown) =>
+    fetch(url, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+
+  it('defines agents over REST, publishes the seed steps form over REST and runs it', async () => {
+    const base = fleet.gateway.url;
+    const researcher = {
+      id: 'rest_researcher',
+      role: 'research',
+      model: 'anthropic/claude-3-5-sonnet-latest',
+      userTemplate: 'Study {topic}',
+    };
+    const created = await send(`${base}/api/v1/agents`, 'POST', researcher);
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ id: 'rest_researcher', version: 1 });
+    expect((await send(`${base}/api/v1/agents`, 'POST', researcher)).status).toBe(409);
+    const bad = await send(`${base}/api/v1/agents`, 'POST', { id: 'broken' });
+    expect(bad.status).toBe(400);
+    expect(
+      (await send(`${base}/api/v1/agents`, 'POST', { id: 'rest_writer', role: 'write', model: 'openai/gpt-4o', userTemplate: 'x' })).status,
+    ).toBe(201);
+    const changed = await send(`${base}/api/v1/agents/rest_writer`, 'PUT', {
+      role: 'write',
+      model: 'openai/gpt-4o',
+      userTemplate: 'Write about {topic} from {research}',
+    });
+    expect(await changed.json()).toMatchObject({ id: 'rest_writer', version: 2 });
+    expect((await send(`${base}/api/v1/agents/nobody`, 'PUT', { ...researcher, id: 'nobody' })).status).toBe(404);
+    const listed = (await (await fetch(`${base}/api/v1/agents`)).json()) as { data: { id: string }[] };
+    expect(listed.data.map((agent) => agent.id)).toEqual(expect.arrayContaining(['rest_researcher', 'rest_writer']));
+
+    const published = await send(`${base}/api/v1/workflows`, 'POST', {
+      workflowId: 'rest_steps_pipeline',
+      initialData: { topic: 'petri nets' },
+      steps: [{ agent: 'rest_researcher' }, { agent: 'rest_writer' }],
+    });
+    expect(published.status).toBe(201);
+    const body = (await published.json()) as { id: string; version: number; instance: { id: string } | null };
+    expect(body).toMatchObject({ id: 'rest_steps_pipeline', version: 1 });
+    expect(body.instance).not.toBeNull();
+    const final = await settled(base, body.instance!.id);
+    expect(final.status).toBe('completed');
+    expect(final.tokens[0]?.data).toMatchObject({ topic: 'petri nets', research: 'Hello from anthropic: Study petri nets' });
+    expect(String(final.tokens[0]?.data['write'])).toBe(
+      'Hello from openai: Write about petri nets from Hello from anthropic: Study petri nets',
+    );
+
+    const executions = (await (await fetch(`${base}/api/v1/agents/rest_writer/executions`)).json()) as {
+      data: { instance_id: string; status: string; transition_id: string }[];
+    };
+    expect(executions.data.filter((execution) => execution.instance_id === body.instance!.id)).toEqual([
+      expect.objectContaining({ status: 'completed', transition_id: 'rest_writer' }),
+    ]);
+    // A step naming an agent nobody defined is a 400 that names it; a refused net is a 422 with its analysis.
+    const unknown = await send(`${base}/api/v1/workflows`, 'POST', { workflowId: 'rest_unknown', steps: [{ agent: 'nobody' }] });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain('nobody');
+
+    expect((await send(`${base}/api/v1/agents/rest_researcher`, 'DELETE')).status).toBe(204);
+    expect((await fetch(`${base}/api/v1/agents/rest_researcher`)).status).toBe(404);
+  });
+
+  it('publishes a definition with an agent on a place over REST (POST and PUT expand it)', async () => {
+    const base = fleet.gateway.url;
+    const triage = {
+      id: 'rest_triage',
+      name: 'Triage',
+      places: [
+        {
+          id: 'inbox',
+          agent: {
+            agent: { id: 'rest_classifier', model: 'openai/gpt-4o', userTemplate: 'Classify: {ticket}', outputKey: 'label' },
+            then: 'route',
+          },
+        },
+        { id: 'routed' },
+      ],
+      transitions: [{ id: 'route', inputs: ['inbox'], outputs: ['routed'], trigger: 'manual' }],
+      start: 'inbox',
+      end: 'routed',
+    };
+    const published = await send(`${base}/api/v1/workflows`, 'POST', triage);
+    expect(published.status).toBe(201);
+    const record = (await published.json()) as { definition: { transitions: { id: string }[] } };
+    expect(record.definition.transitions.map((transition) => transition.id)).toContain('inbox_agent');
+    expect((await send(`${base}/api/v1/workflows/rest_triage`, 'PUT', triage)).status).toBe(200);
+    const started = await send(`${base}/api/v1/workflows/rest_triage/instances`, 'POST', { initialData: { ticket: 'disk full' } });
+    const instance = (await started.json()) as { id: string; version: number };
+    expect(instance.version).toBe(2);
+    const final = await settled(base, instance.id);
+    expect(final.status).toBe('completed');
+    expect(final.tokens[0]).toMatchObject({ place: 'routed', data: { label: 'Hello from openai: Classify: disk full' } });
+  });
 });

@@ -62,4 +62,30 @@ describe('circuit-breaker workflow', () => {
     expect(cli(['run', 'document-review', '--data', '[1]']).stderr).toContain('--data must be a JSON object');
     expect(cli(['status', 'wi_nope']).stderr).toContain("no workflow instance 'wi_nope'");
   }, 120_000);
+
+  it('applies the seed steps form and a definition with an agent on a place (compiled and expanded)', () => {
+    const steps = join(dataDir, 'steps.yaml');
+    writeFileSync(
+      steps,
+      'workflowId: cli_steps\nsteps:\n  - {type: summarize, agent: cli_summarizer, model: openai/gpt-4o, prompt: "Summarize {text}"}\n',
+    );
+    const first = cli(['apply', steps]);
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('published cli_steps version 1');
+    expect(cli(['apply', steps]).stdout).toContain('published cli_steps version 2');
+    const placed = join(dataDir, 'placed.yaml');
+    writeFileSync(
+      placed,
+      'id: cli_placed\nname: placed\nplaces:\n  - {id: inbox, agent: {agent: {id: tagger, model: openai/gpt-4o, userTemplate: "Tag {x}"}, then: go}}\n  - {id: done}\ntransitions:\n  - {id: go, inputs: [inbox], outputs: [done]}\nstart: inbox\nend: done\n',
+    );
+    const applied = cli(['apply', placed]);
+    expect(applied.status).toBe(0);
+    expect(applied.stdout).toContain('published cli_placed version 1');
+    const started = cli(['run', 'cli_placed', '--data', '{"x": 1}', '--json']);
+    // The expanded net: the place's agent transition took the token (its action waits for a server).
+    expect(JSON.parse(started.stdout)).toMatchObject({ marking: { '@inbox_agent': 1 } });
+    const status = cli(['status', (JSON.parse(started.stdout) as { id: string }).id]);
+    expect(status.stdout).toContain('inbox_agent');
+  }, 120_000);
 });

@@ -132,3 +132,96 @@ for (const backend of await workflowStores({ nats: process.env['CB_E2E_NATS_CRAS
     }, 120_000);
   });
 }
+
+/**
+ * The real server (no test executor): a JavaScript function runs as the action of two transitions, and
+ * a durable timer sits between them. The server is killed while every instance's timer is pending;
+ * after the restart each timer fires once and each firing's function execution is recorded once.
+ */
+const timed = {
+  id: 'timed_crash',
+  name: 'Timer across a crash',
+  places: ['received', 'stamped', 'woke', 'done'].map((id) => ({ id })),
+  transitions: [
+    { id: 'stamp', inputs: ['received'], outputs: ['stamped'], action: { function: 'crash_stamp' } },
+    { id: 'wake', inputs: ['stamped'], outputs: ['woke'], trigger: { timer: { after: '3s' } } },
+    { id: 'restamp', inputs: ['woke'], outputs: ['done'], action: { function: 'crash_stamp' } },
+  ],
+  start: 'received',
+  end: 'done',
+};
+
+describe('a pending timer and a real function action across SIGKILL (sqlite)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cb-crash-timer-'));
+  const env = { CB_WORKFLOW_POLL_MS: '50', CB_WORKFLOW_LEASE_MS: '1500' };
+  let gateway: GatewayProcess | undefined;
+  afterAll(async () => {
+    await gateway?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const call = async (path: string, body?: unknown) => {
+    const response = await fetch(
+      `${gateway!.url}${path}`,
+      body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+    );
+    return (await response.json()) as Record<string, unknown>;
+  };
+
+  it('fires each pending timer once after the restart, each function firing recorded once', async () => {
+    gateway = await startGateway({ env, dataDir });
+    const registered = await call('/api/v1/functions', {
+      name: 'crash_stamp',
+      runtime: 'javascript',
+      code: 'return { stamps: (input.stamps ?? 0) + 1 };',
+    });
+    expect(registered['version']).toBe(1);
+    expect((await call('/api/v1/workflows', timed))['version']).toBe(1);
+    const ids: string[] = [];
+    for (let index = 0; index < 4; index++)
+      ids.push((await call('/api/v1/workflows/timed_crash/instances', { initialData: { index } }))['id'] as string);
+
+    // Every instance stamped once, its timer pending: kill now.
+    const deadline = Date.now() + 20_000;
+    let markings: Record<string, number>[] = [];
+    while (Date.now() < deadline) {
+      markings = await Promise.all(
+        ids.map(async (id) => (await call(`/api/v1/workflows/instances/${id}`))['marking'] as Record<string, number>),
+      );
+      if (markings.every((marking) => marking['stamped'] === 1)) break;
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    expect(markings).toEqual(ids.map(() => ({ stamped: 1 })));
+    const exited = new Promise((done) => gateway!.process.once('exit', done));
+    gateway.process.kill('SIGKILL');
+    await exited;
+
+    gateway = await startGateway({ env, dataDir });
+    const finished = Date.now() + 30_000;
+    let statuses: string[] = [];
+    while (Date.now() < finished) {
+      statuses = await Promise.all(ids.map(async (id) => (await call(`/api/v1/workflows/instances/${id}`))['status'] as string));
+      if (statuses.every((status) => status === 'completed')) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    expect(statuses).toEqual(ids.map(() => 'completed'));
+
+    const records = (await call('/api/v1/functions/crash_stamp/executions?limit=500'))['data'] as {
+      instance_id: string;
+      status: string;
+      trigger: { kind: string; detail: string };
+    }[];
+    for (const id of ids) {
+      const instance = await call(`/api/v1/workflows/instances/${id}`);
+      const tokens = instance['tokens'] as { place: string; data: Record<string, unknown> }[];
+      expect(tokens).toEqual([expect.objectContaining({ place: 'done', data: expect.objectContaining({ stamps: 2 }) })]);
+      const history = (await call(`/api/v1/workflows/instances/${id}/history`))['data'] as Event[];
+      const fired = history.filter((event) => event.type === 'WORKFLOW_TRANSITION').map((event) => event.data['transitionId']);
+      expect(fired).toEqual(['stamp', 'wake', 'restamp']);
+      const own = records.filter((record) => record.instance_id === id);
+      expect(own.map((record) => [record.trigger.detail, record.status]).sort()).toEqual([
+        ['restamp', 'completed'],
+        ['stamp', 'completed'],
+      ]);
+    }
+  }, 120_000);
+});

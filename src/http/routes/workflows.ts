@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContainer } from '../../app/container.js';
+import { hasPlaceAgents, isPipelineInput, WorkflowRefusedError } from '../../app/pipeline-service.js';
+import type { PipelineService, PublishMode } from '../../app/pipeline-service.js';
+import type { WorkflowService } from '../../app/workflow-service.js';
 import { currentPlace } from '../../app/workflow-service.js';
 import { ErrorCode, invalidRequest } from '../../core/errors.js';
 import type { WorkflowInstance } from '../../engine/workflow-instance.js';
@@ -35,7 +38,14 @@ export function registerWorkflows(app: FastifyInstance, container: AppContainer)
   const workflows = container.workflows;
 
   app.post('/api/v1/workflows', async (request, reply) => {
-    const published = await workflows.catalog.publish(requireObject(request.body), { kind: 'create' });
+    const body = requireObject(request.body);
+    if (isPipelineInput(body)) {
+      const created = await refusedAs422(() => container.pipelines.create(body));
+      if ('refused' in created) return reply.code(422).send(refusedBody(created.refused));
+      reply.code(201);
+      return { ...definitionJson(created.record), instance: created.instance ? instanceJson(created.instance) : null };
+    }
+    const published = await publishDefinition(workflows, container.pipelines, body, { kind: 'create' });
     if (!published.ok) return reply.code(422).send(refusedBody(published.report));
     reply.code(201);
     return definitionJson(published.record);
@@ -51,7 +61,10 @@ export function registerWorkflows(app: FastifyInstance, container: AppContainer)
     return { data: (await workflows.catalog.versions(request.params.id)).map(definitionJson) };
   });
   app.put<{ Params: { id: string } }>('/api/v1/workflows/:id', async (request, reply) => {
-    const published = await workflows.catalog.publish(requireObject(request.body), { kind: 'version', workflowId: request.params.id });
+    const published = await publishDefinition(workflows, container.pipelines, requireObject(request.body), {
+      kind: 'version',
+      workflowId: request.params.id,
+    });
     if (!published.ok) return reply.code(422).send(refusedBody(published.report));
     return definitionJson(published.record);
   });
@@ -125,6 +138,27 @@ export function registerWorkflows(app: FastifyInstance, container: AppContainer)
       ),
     };
   });
+}
+
+/** Publishes a plain definition; one with agents on places goes through the pipelines (which expand them). */
+async function publishDefinition(
+  workflows: WorkflowService,
+  pipelines: PipelineService,
+  body: Record<string, unknown>,
+  mode: PublishMode,
+): Promise<{ ok: true; record: StoredDefinition } | { ok: false; report: unknown }> {
+  if (!hasPlaceAgents(body)) return workflows.catalog.publish(body, mode);
+  const published = await refusedAs422(() => pipelines.publish(body, mode));
+  return 'refused' in published ? { ok: false, report: published.refused } : { ok: true, record: published.record };
+}
+
+async function refusedAs422<T>(body: () => Promise<T>): Promise<T | { refused: unknown }> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof WorkflowRefusedError) return { refused: error.report };
+    throw error;
+  }
 }
 
 /** An instance as the API shows it (camelCase, like the seed's API). */
