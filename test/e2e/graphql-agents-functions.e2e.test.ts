@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorKey } from '../contract/provider-matrix.js';
+import { startEmulator } from '../emulators/index.js';
+import type { Emulator } from '../emulators/index.js';
 import { startGateway } from './support/gateway-process.js';
 import type { GatewayProcess } from './support/gateway-process.js';
 
@@ -9,10 +12,12 @@ import type { GatewayProcess } from './support/gateway-process.js';
  */
 const adminKey = 'cb-admin-test-key-agents-functions-0123';
 let gateway: GatewayProcess;
+let openai: Emulator;
 let userKey: string;
 
 beforeAll(async () => {
-  gateway = await startGateway({ env: { CB_ADMIN_KEY: adminKey } });
+  openai = await startEmulator({ kind: 'openai', apiKey: emulatorKey });
+  gateway = await startGateway({ env: { CB_ADMIN_KEY: adminKey, OPENAI_API_KEY: emulatorKey, OPENAI_BASE_URL: openai.url } });
   const created = await fetch(`${gateway.url}/api/v1/keys`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
@@ -22,6 +27,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await gateway?.stop();
+  await openai?.close();
 });
 
 interface Result {
@@ -136,5 +142,60 @@ describe('agents over GraphQL', () => {
     });
     expect(await graphql(adminKey, 'mutation { deleteAgent(id: "writer") }')).toEqual({ data: { deleteAgent: true } });
     expect((await graphql(userKey, '{ agents { totalCount } }')).data).toEqual({ agents: { totalCount: 0 } });
+  });
+
+  it('lists the executions of an agent a workflow ran, by agent and instance, paged', async () => {
+    const summarizer = { id: 'summarizer', model: 'gpt-4o-mini', systemPrompt: 'Summarize.', userTemplate: 'Summarize {{doc}}' };
+    const defined = await graphql(adminKey, 'mutation($d: JSON!) { createAgent(input: { definition: $d }) { id } }', { d: summarizer });
+    expect(defined).toEqual({ data: { createAgent: { id: 'summarizer' } } });
+    const workflow = {
+      id: 'summarize-flow',
+      name: 'summarize-flow',
+      places: [{ id: 'queued' }, { id: 'done' }],
+      transitions: [{ id: 'summarize', inputs: ['queued'], outputs: ['done'], action: { agent: 'summarizer' } }],
+      start: 'queued',
+      end: 'done',
+    };
+    const published = await graphql(adminKey, 'mutation($d: JSON!) { createWorkflow(input: { definition: $d }) { published analysis } }', {
+      d: workflow,
+    });
+    expect(published.data?.['createWorkflow']).toMatchObject({ published: true });
+    const runs: string[] = [];
+    for (let index = 0; index < 2; index++) {
+      const started = await graphql(
+        userKey,
+        'mutation { createWorkflowInstance(input: { workflowId: "summarize-flow", initialData: { doc: "a.pdf" } }) { id } }',
+      );
+      runs.push(started.data?.['createWorkflowInstance'].id as string);
+    }
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const statuses = await Promise.all(
+        runs.map(async (id) => (await graphql(userKey, `{ instance(id: "${id}") { status } }`)).data?.['instance'].status),
+      );
+      if (statuses.every((status) => status === 'COMPLETED')) break;
+      if (Date.now() > deadline) throw new Error(`instances did not complete: ${statuses.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const all = await graphql(
+      userKey,
+      '{ agentExecutions(agentId: "summarizer", first: 1) { totalCount nodes { agentId status } pageInfo { hasNextPage } } }',
+    );
+    expect(all.data?.['agentExecutions']).toEqual({
+      totalCount: 2,
+      nodes: [{ agentId: 'summarizer', status: 'completed' }],
+      pageInfo: { hasNextPage: true },
+    });
+    const one = await graphql(
+      userKey,
+      'query($i: ID) { agentExecutions(instanceId: $i) { nodes { instanceId transitionId promptTokens } } }',
+      {
+        i: runs[0],
+      },
+    );
+    expect(one.data?.['agentExecutions'].nodes).toEqual([
+      { instanceId: runs[0], transitionId: 'summarize', promptTokens: expect.any(Number) as unknown },
+    ]);
   });
 });
