@@ -8,6 +8,7 @@ import { breakdownNames } from '../app/usage-reports.js';
 import { routingStrategies } from '../config/config-schema.js';
 import { InstanceStatus } from '../engine/workflow-instance.js';
 import { CircuitState } from '../routing/circuit-breaker.js';
+import { ExecutionStatus } from '../storage/function-repository.js';
 import type { BudgetAction, BudgetPeriod, BudgetScopeType } from '../storage/budget-repository.js';
 import { buildGraphQLSchema, loadSdl, resolvers } from './graphql-schema.js';
 
@@ -42,6 +43,7 @@ describe('the SDL and the executable schema', () => {
     ['CircuitState', Object.values(CircuitState)],
     ['RoutingStrategy', routingStrategies],
     ['CostBreakdown', breakdownNames],
+    ['FunctionExecutionStatus', Object.values(ExecutionStatus)],
     ['Granularity', ['minute', 'hour', 'day']],
     [
       'BudgetScopeType',
@@ -79,7 +81,7 @@ describe('the SDL and the executable schema', () => {
         connections++;
       }
     }
-    expect(connections).toBe(7);
+    expect(connections).toBe(11);
   });
 });
 

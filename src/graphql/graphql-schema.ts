@@ -5,8 +5,10 @@ import type { GraphQLSchema } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import { invalidRequest } from '../core/errors.js';
 import type { GraphQLContext } from './graphql-context.js';
+import { agentMutations, agentQueries } from './resolvers/agent-resolvers.js';
 import { createCompletion } from './resolvers/completion-resolvers.js';
 import type { CompletionInput } from './resolvers/completion-resolvers.js';
+import { functionMutations, functionQueries } from './resolvers/function-resolvers.js';
 import { models, providers } from './resolvers/catalog-resolvers.js';
 import { evaluateRuleOperation } from './resolvers/rule-resolvers.js';
 import { subscriptionResolvers } from './resolvers/subscription-resolvers.js';
@@ -63,12 +65,16 @@ export const resolvers = {
     budgetStatus: ((_root, args, context) => budgetStatus(args, context)) as Args<{ id?: string | null }>,
     metrics: ((_root, args, context) => metrics(args, context)) as Args<Parameters<typeof metrics>[0]>,
     ...workflowQueries,
+    ...agentQueries,
+    ...functionQueries,
   },
   Mutation: {
     createCompletion: ((_root, args, context) => createCompletion(args.input, context)) as Args<{ input: CompletionInput }>,
     setBudget: ((_root, args, context) => setBudget(args, context)) as Args<Parameters<typeof setBudget>[0]>,
     evaluateRule: ((_root, args) => evaluateRuleOperation(args.input)) as Args<{ input: { rule: unknown; data: unknown } }>,
     ...workflowMutations,
+    ...agentMutations,
+    ...functionMutations,
   },
   Subscription: { ...subscriptionResolvers, workflowStream },
   Metrics: {

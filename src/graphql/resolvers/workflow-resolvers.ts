@@ -124,7 +124,8 @@ export const workflowStream = {
   resolve: (payload: Json) => streamEventOf(payload),
 };
 
-async function orNull<T>(read: () => Promise<T>): Promise<T | null> {
+/** The read, or null when it is a 404 (a missing item is a null field, not an error). */
+export async function orNull<T>(read: () => Promise<T>): Promise<T | null> {
   try {
     return await read();
   } catch (error) {
