@@ -146,5 +146,5 @@ describe.runIf(natsUp)('NATS workflow store: SIGKILL in the middle of firings', 
       await store.destroy();
       await store.close();
     }
-  }, 30_000);
+  }, 90_000);
 });
