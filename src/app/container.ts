@@ -200,6 +200,7 @@ export class AppContainer {
     this.workflows.catalog.registerActionCheck('agent', (action) => this.agents.checkAction(action));
     // Functions are the engine's `function` actions, keyed by firing id (a retried firing never runs twice).
     this.workflows.actions.register('function', this.functionActions);
+    this.workflows.catalog.registerActionCheck('function', (action) => this.functions.checkAction(action));
     this.pipelines = new PipelineService(this.agents, this.workflows);
     this.completionStreams = new CompletionStreams(this.completions, events, logger, redact, { subscribeTimeoutMs: 30_000 });
     this.health.onCircuitChange(({ deployment, from, to, snapshot }) =>

@@ -76,6 +76,7 @@ describe.each(backends)('multi-agent pipelines on %s', (_backend, openStore) => 
       if (message.payload.type.startsWith('AGENT_') && message.payload.live === true) events.push(message.payload.data);
     });
     // The document pipeline's first step is a function (the functions layer's executor); a stand-in extractor here.
+    gateway.container.workflows.catalog.registerActionCheck('function', () => []);
     gateway.container.workflows.actions.register('function', {
       execute: async (request) => ({
         output: { text: `Report on ${String(request.data['doc'])} at ${String(request.variables['document_url'])}` },
