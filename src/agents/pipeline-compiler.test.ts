@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contentPipeline, documentAnalysisPipeline, documentRules, summarizerAgent } from '../../test/support/seed-pipelines.js';
 import { analyzeDefinition } from '../engine/analysis.js';
 import type { WorkflowDefinition } from '../engine/workflow-definition.js';
+import { RuleRegistry } from '../rules/index.js';
 import { checkAgentAction } from './agent-action-check.js';
 import { compilePipeline, guardsOf } from './pipeline-compiler.js';
 
@@ -211,15 +212,30 @@ describe('compiled pipelines under the engine analysis', () => {
       })(),
     ],
   ];
+  // Named rules left as references resolve through the stored rules (a registry); an unknown one would refuse publication.
+  const registry = new RuleRegistry();
+  for (const [name, rule] of Object.entries(documentRules)) registry.register(name, rule, { variables: ['data'] });
   for (const [name, definition] of nets) {
     it(`${name}: publishable and a sound workflow net, every agent action valid`, () => {
-      const { report } = analyzeDefinition(definition, { checkAction: (action) => checkAgentAction(action, new Set(['summarizer'])) });
+      const { report } = analyzeDefinition(definition, {
+        registry,
+        checkAction: (action) => checkAgentAction(action, new Set(['summarizer'])),
+      });
       expect(report.issues.filter((issue) => issue.severity === 'error')).toEqual([]);
       expect(report.ok).toBe(true);
       expect(report.soundness).toMatchObject({ applicable: true, sound: true });
       expect(report.reachability?.complete).toBe(true);
     });
   }
+
+  it('refuses a reference to a rule that is not stored, with or without a registry', () => {
+    const [, definition] = nets[2]!;
+    for (const options of [{}, { registry: new RuleRegistry() }]) {
+      const { report } = analyzeDefinition(definition, options);
+      expect(report.ok).toBe(false);
+      expect(report.issues.map((issue) => issue.message).join('\n')).toContain('fact_check_passed');
+    }
+  });
 
   it('the action check names an unknown agent and an invalid inline one', () => {
     expect(checkAgentAction({ agent: 'ghost' }, new Set())).toEqual(["agent 'ghost' is not defined"]);

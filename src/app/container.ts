@@ -47,6 +47,7 @@ import { QuickJsRunner } from '../functions/quickjs-runner.js';
 import { FunctionActionExecutor } from './function-action-executor.js';
 import { environmentSecrets, FunctionService } from './function-service.js';
 import { FunctionToolInvoker } from './function-tool-invoker.js';
+import { RuleService } from './rule-service.js';
 import { WorkflowService } from './workflow-service.js';
 import { topics } from '../streaming/event-bus.js';
 import { CompletionStreams } from './completion-streams.js';
@@ -89,6 +90,8 @@ export class AppContainer {
   readonly events: EventBus;
   /** The workflow engine's use cases and runtime (started by `create`, stopped by `close`). */
   readonly workflows: WorkflowService;
+  /** Named, versioned rules: stored, loaded into the registry `{ ref }` guards resolve through (docs/rules.md). */
+  readonly rules: RuleService;
   /** Sandboxed functions: definitions, invocations, triggers on engine events, chains (docs/functions.md). */
   readonly functions: FunctionService;
   /** Function actions for the engine, keyed by firing id. */
@@ -121,11 +124,13 @@ export class AppContainer {
   ) {
     this.redact = redact;
     this.events = events;
+    this.rules = new RuleService({ repository: store.rules, events, clock, logger });
     this.workflows = new WorkflowService({
       repository: store.workflows,
       bus: events,
       clock,
       logger,
+      rules: this.rules.registry,
       runner: config.workflows ?? {},
     });
     // One JSON line per request at LOG_LEVEL=debug (an access log); built only when it will be written.
@@ -200,6 +205,7 @@ export class AppContainer {
     this.workflows.catalog.registerActionCheck('agent', (action) => this.agents.checkAction(action));
     // Functions are the engine's `function` actions, keyed by firing id (a retried firing never runs twice).
     this.workflows.actions.register('function', this.functionActions);
+    this.workflows.catalog.registerActionCheck('function', (action) => this.functions.checkAction(action));
     this.pipelines = new PipelineService(this.agents, this.workflows);
     this.completionStreams = new CompletionStreams(this.completions, events, logger, redact, { subscribeTimeoutMs: 30_000 });
     this.health.onCircuitChange(({ deployment, from, to, snapshot }) =>
@@ -270,6 +276,7 @@ export class AppContainer {
     const container = new AppContainer(config, store, logger, clock, redact, ledger, keyring, compiledRules.engine, events);
     await container.budgets.init();
     await container.agents.init();
+    await container.rules.start();
     await container.refreshBudgetSnapshot();
     container.budgetTimer = setInterval(() => void container.refreshBudgetSnapshot(), 15_000);
     container.budgetTimer.unref();
@@ -334,6 +341,7 @@ export class AppContainer {
     clearInterval(this.touchTimer);
     clearInterval(this.budgetTimer);
     this.providerKeys.stop();
+    this.rules.stop();
     await this.workflows
       .stop()
       .catch((error: unknown) => this.logger.error('workflow runner did not stop cleanly', { error: String(error) }));

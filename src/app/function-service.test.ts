@@ -78,6 +78,25 @@ describe('FunctionService definitions', () => {
     expect((await refusal(functions.invoke('double', {}))).status).toBe(404);
   });
 
+  it('checks function actions at publish: registered names pass, unknown ones get a suggestion, inline specs are refused', async () => {
+    await service().create(js('preloaded', 'return 1'));
+    const functions = service();
+    expect(functions.checkAction({ function: 'preloaded' })).toHaveLength(1);
+    await functions.start();
+    expect(functions.checkAction({ function: 'preloaded' })).toEqual([]);
+    await functions.create(js('double', 'return input.n * 2'));
+    expect(functions.checkAction({ function: 'double' })).toEqual([]);
+    expect(functions.checkAction({ function: 'doubel' })[0]).toMatch(/function 'doubel' is not registered; did you mean 'double'\?/);
+    expect(functions.checkAction({ function: 'nothing-like-it' })[0]).not.toMatch(/did you mean/);
+    expect(functions.checkAction({ function: { name: 'x', runtime: 'javascript', code: 'return 1' } })[0]).toMatch(
+      /inline function \('x'\) is not supported: register it with POST \/api\/v1\/functions/,
+    );
+    expect(functions.checkAction({ agent: 'writer' })).toEqual([]);
+    await functions.delete('double');
+    expect(functions.checkAction({ function: 'double' })).toHaveLength(1);
+    await functions.stop();
+  });
+
   it('refuses a definition with every problem listed: shape, schema, rule, mapping', async () => {
     const error = await refusal(
       service().create({

@@ -3,6 +3,7 @@ import { ErrorCode, GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { noRedaction } from '../core/redact.js';
 import type { Redact } from '../core/redact.js';
+import type { ActionSpec } from '../engine/workflow-definition.js';
 import { compileFunction } from '../functions/compile-function.js';
 import { eventView, readEvent, triggerMatches } from '../functions/function-event.js';
 import type { FunctionRunner, RunnerReadiness } from '../functions/function-runner.js';
@@ -17,6 +18,7 @@ import type {
   StoredFunction,
 } from '../storage/function-repository.js';
 import type { BusMessage, BusSubscription, EventBus } from '../streaming/event-bus.js';
+import { checkFunctionAction } from './function-action-check.js';
 import { FunctionExecutor, realSleep } from './function-executor.js';
 import type { SecretResolver, Sleep, VersionedFunction } from './function-executor.js';
 
@@ -55,6 +57,8 @@ export const triggerPatterns = ['workflow.>', 'functions.>', 'custom.>'] as cons
  */
 export class FunctionService {
   private readonly definitions = new Map<string, VersionedFunction>();
+  /** Names of the registered functions, for the synchronous publish-time check (`checkAction`); loaded by `start()`. */
+  private readonly known = new Set<string>();
   private readonly validator = new JsonSchemaValidator();
   private readonly executor: FunctionExecutor;
   private readonly runners: Map<string, FunctionRunner>;
@@ -83,6 +87,7 @@ export class FunctionService {
   /** Loads the definitions, subscribes to engine events and resumes executions left pending. */
   async start(): Promise<void> {
     for (const stored of await this.options.repository.listDefinitions()) {
+      this.known.add(stored.name);
       const compiled = compileFunction(stored.definition, this.validator);
       if (compiled.ok) this.definitions.set(stored.name, { compiled: compiled.compiled, version: stored.version });
       else
@@ -122,6 +127,15 @@ export class FunctionService {
     return states;
   }
 
+  /**
+   * The publish-time check of a function action (the workflow catalog's `registerActionCheck('function', …)`):
+   * the named function must be registered; inline specs are refused. Functions registered through another
+   * replica are known here after its next start.
+   */
+  checkAction(action: Exclude<ActionSpec, 'none'>): string[] {
+    return checkFunctionAction(action, this.known);
+  }
+
   /** Registers a new function; 409 when the name is taken, 400 with every issue when it does not compile. */
   async create(input: unknown): Promise<StoredFunction> {
     const compiled = this.compile(input);
@@ -151,6 +165,7 @@ export class FunctionService {
   async delete(name: string): Promise<void> {
     if (!(await this.options.repository.deleteDefinition(name))) throw notFound(name);
     this.definitions.delete(name);
+    this.known.delete(name);
   }
 
   async get(name: string): Promise<StoredFunction> {
@@ -227,6 +242,7 @@ export class FunctionService {
     };
     await this.options.repository.saveDefinition(stored);
     this.definitions.set(stored.name, { compiled, version });
+    this.known.add(stored.name);
     return stored;
   }
 

@@ -8,7 +8,7 @@ import { describeServer } from '../streaming/nats-event-bus.js';
 
 /**
  * `STORAGE_BACKEND=nats`: the gateway's relational records (usage ledger, keys, budgets, model cache,
- * agent and function definitions and executions) stay in `relational` (SQLite or PostgreSQL), workflow state goes to NATS JetStream (buckets and stream
+ * agent and function definitions and executions, stored rules) stay in `relational` (SQLite or PostgreSQL), workflow state goes to NATS JetStream (buckets and stream
  * named by `CB_NATS_PREFIX`). The result is one `Store` whose `backend` is `nats`, whose `ping` checks
  * both, and whose `close` closes both. Closes `relational` when NATS cannot be opened.
  */
@@ -48,6 +48,7 @@ export async function withNatsWorkflows(
     budgets: relational.budgets,
     agents: relational.agents,
     functions: relational.functions,
+    rules: relational.rules,
     workflows,
     close: async () => {
       await workflows.close().catch(() => undefined);

@@ -16,6 +16,7 @@ import type { JsonObject, WorkflowEvent, WorkflowInstance } from '../engine/work
 import type { RuleRegistry } from '../rules/index.js';
 import type { EventBus } from '../streaming/event-bus.js';
 import type { WorkflowRepository } from '../storage/workflow-repository.js';
+import { EventTriggerBridge } from './event-trigger-bridge.js';
 import { WorkflowCatalog } from './workflow-catalog.js';
 import { defaultRunnerOptions, WorkflowRunner } from './workflow-runner.js';
 import type { WorkflowRunnerOptions } from './workflow-runner.js';
@@ -53,6 +54,8 @@ export class WorkflowService {
   readonly catalog: WorkflowCatalog;
   readonly actions = new ActionExecutorRegistry();
   readonly runner: WorkflowRunner;
+  /** Internal bus events (function completions, custom events) delivered to event transitions (started with the runtime). */
+  readonly eventTriggers: EventTriggerBridge;
   private readonly repository: WorkflowRepository;
 
   constructor(private readonly deps: WorkflowServiceDeps) {
@@ -62,13 +65,17 @@ export class WorkflowService {
       ...defaultRunnerOptions,
       ...deps.runner,
     });
+    this.eventTriggers = new EventTriggerBridge(deps.bus, (type, data) => this.deliverEvent(type, data), deps.logger);
   }
 
-  start(): Promise<void> {
-    return this.runner.start();
+  async start(): Promise<void> {
+    await this.runner.start();
+    this.eventTriggers.start();
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
+    this.eventTriggers.stop();
+    await this.eventTriggers.idle();
     return this.runner.stop();
   }
 

@@ -188,6 +188,43 @@ describe('analyzeDefinition structure', () => {
     ]);
   });
 
+  it('resolves { ref, version } guards, and refuses unknown references with or without a registry', () => {
+    const variables = ['token', 'tokens', 'data', 'metadata', 'variables', 'input'];
+    const registry = new RuleRegistry();
+    registry.register('review-ok', 'data.score > 3', { variables });
+    registry.register('review-ok', 'data.score > 4', { variables });
+    const definition = (guards: unknown[]) => ({
+      name: 'x',
+      places: [place('i'), place('o')],
+      transitions: guards.map((guard, index) => t(`t${index}`, ['i'], ['o'], { guard })),
+      start: 'i',
+      end: 'o',
+    });
+    const pinned = analyzeDefinition(
+      definition([
+        { ref: 'review-ok', version: 2 },
+        { ref: 'review-ok', version: 1 },
+      ]),
+      { registry },
+    );
+    expect(pinned.report.ok).toBe(true);
+    expect(pinned.compiled?.ordered.map((transition) => transition.guard)).toMatchObject([
+      { kind: 'ref', ref: 'review-ok@2' },
+      { kind: 'ref', ref: 'review-ok@1' },
+    ]);
+    const messages = (input: unknown, options: { registry?: RuleRegistry }) =>
+      analyzeDefinition(input, options)
+        .report.issues.filter((issue) => issue.severity === 'error')
+        .map((issue) => issue.message);
+    expect(messages(definition([{ ref: 'review-ok', version: 3 }]), { registry })).toEqual([
+      "rule 'review-ok' has versions 1 to 2, not 3 (POST /api/v1/rules stores one)",
+    ]);
+    expect(messages(definition([{ ref: 'reviewok' }]), { registry })[0]).toContain("did you mean 'review-ok'?");
+    expect(messages(definition([{ ref: 'review-ok' }]), {})).toEqual([
+      "guard refers to the stored rule 'review-ok', but no rule store is configured here",
+    ]);
+  });
+
   it('asks the action checker about every action', () => {
     const { report } = analyzeDefinition(
       {

@@ -87,10 +87,15 @@ export class CompiledWorkflow {
   private compileGuard(source: GuardSource | undefined, variables: readonly string[], path: string): CompiledGuard | undefined {
     if (source === undefined) return undefined;
     if (isRuleRef(source)) {
-      if (this.registry !== undefined && this.registry.get(source.ref) === undefined) {
-        this.problems.push({ path, message: `no registered rule '${source.ref}'` });
+      const version = (source as { version?: unknown }).version;
+      const ref = typeof version === 'number' && !source.ref.includes('@') ? `${source.ref}@${version}` : source.ref;
+      // An unknown reference is a publish error, also when no registry is configured: never a silent pass.
+      if (this.registry === undefined) {
+        this.problems.push({ path, message: `guard refers to the stored rule '${ref}', but no rule store is configured here` });
+      } else if (this.registry.get(ref) === undefined) {
+        this.problems.push({ path, message: `${this.registry.describeMissing(ref)} (POST /api/v1/rules stores one)` });
       }
-      return { kind: 'ref', ref: source.ref, registry: this.registry };
+      return { kind: 'ref', ref, registry: this.registry };
     }
     const compiled = compileRule(source, { variables });
     if (!compiled.ok) {

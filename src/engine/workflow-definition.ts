@@ -37,10 +37,15 @@ const arcInput = z.union([idSchema.transform((place) => ({ place, weight: 1 })),
 
 /**
  * A guard: a CEL expression (string), a structured rule (object), or a reference to a named rule
- * (`{ ref: 'review-ok@2' }`). It reads `token` (the first input token), `tokens` (all input tokens by
+ * (`{ ref: 'review-ok' }`, `{ ref: 'review-ok', version: 2 }` or `{ ref: 'review-ok@2' }`). It reads `token` (the first input token), `tokens` (all input tokens by
  * place id), `variables` (the instance's) and `input` (the data sent with a manual firing).
  */
-export const guardSchema = z.union([z.string().min(1), z.strictObject({ ref: z.string().min(1) }), z.record(z.string(), z.unknown())]);
+export const guardSchema = z.union([
+  z.string().min(1),
+  /** A stored rule: `{ ref: 'review-ok' }` (latest version), `{ ref: 'review-ok', version: 2 }` or `{ ref: 'review-ok@2' }`. */
+  z.strictObject({ ref: z.string().min(1), version: z.number().int().positive().optional() }),
+  z.record(z.string(), z.unknown()),
+]);
 
 export const triggerSchema = z.union([
   z.literal('manual'),

@@ -71,7 +71,9 @@ export const resolvers = {
   Mutation: {
     createCompletion: ((_root, args, context) => createCompletion(args.input, context)) as Args<{ input: CompletionInput }>,
     setBudget: ((_root, args, context) => setBudget(args, context)) as Args<Parameters<typeof setBudget>[0]>,
-    evaluateRule: ((_root, args) => evaluateRuleOperation(args.input)) as Args<{ input: { rule: unknown; data: unknown } }>,
+    evaluateRule: ((_root, args, context) => evaluateRuleOperation(args.input, context.container.rules.registry)) as Args<{
+      input: { rule: unknown; data: unknown };
+    }>,
     ...workflowMutations,
     ...agentMutations,
     ...functionMutations,

@@ -18,6 +18,7 @@ import { registerUsage } from './routes/usage.js';
 import { registerWorkflows } from './routes/workflows.js';
 import { registerAgents } from './routes/agents.js';
 import { registerFunctions } from './routes/functions.js';
+import { registerRules } from './routes/rules.js';
 import { registerStream } from './routes/stream.js';
 import { registerGraphQL } from '../graphql/register-graphql.js';
 
@@ -75,6 +76,7 @@ export function buildServer(container: AppContainer): FastifyInstance {
   registerWorkflows(app, container);
   registerFunctions(app, container);
   registerAgents(app, container);
+  registerRules(app, container);
   registerMetrics(app, container.metrics);
   // WebSocket front doors: GraphQL (graphql-transport-ws on /graphql, with its HTTP and SSE routes) and /stream.
   void app.register(fastifyWebsocket, { options: { maxPayload: container.config.server.bodyLimitBytes } });

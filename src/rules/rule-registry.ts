@@ -34,7 +34,7 @@ export function parseRuleRef(ref: string): { name: string; version: number | und
 }
 
 /**
- * Named, versioned rules, in memory (a storage port will persist them later). Each registration of a
+ * Named, versioned rules, in memory (the app's RuleService fills it from the rule store). Each registration of a
  * name compiles the rule and, when it compiles, adds a new version; references are `name` (the latest
  * version) or `name@version`. Versions are never replaced, so a workflow pinned to `review-ok@2` keeps
  * its meaning after `review-ok@3` is registered.
@@ -84,7 +84,8 @@ export class RuleRegistry {
     return options.explain === true ? entry.rule.explain(data) : entry.rule.evaluate(data);
   }
 
-  private describeMissing(ref: string): string {
+  /** Why `ref` resolves to nothing: malformed, no such name (with a did-you-mean), or no such version. */
+  describeMissing(ref: string): string {
     const parsed = parseRuleRef(ref);
     if (parsed === undefined) return `'${ref}' is not a rule reference: write 'name' or 'name@version'`;
     const versions = this.rules.get(parsed.name);

@@ -3,6 +3,7 @@ import type { AgentRepository } from './agent-repository.js';
 import type { BudgetRepository } from './budget-repository.js';
 import type { FunctionRepository } from './function-repository.js';
 import type { GatewayKeyRepository, ProviderKeyRepository } from './key-repository.js';
+import type { RuleRepository } from './rule-repository.js';
 import type { UsageRepository } from './usage-repository.js';
 import type { WorkflowRepository } from './workflow-repository.js';
 
@@ -27,6 +28,8 @@ export interface Store {
   readonly workflows: WorkflowRepository;
   /** Function definitions and executions. */
   readonly functions: FunctionRepository;
+  /** Named, versioned rules (guards `{ ref }`); relational even when workflows live on NATS. */
+  readonly rules: RuleRepository;
   close(): Promise<void>;
 }
 

@@ -73,6 +73,20 @@ describe.runIf(natsUp)('the server with STORAGE_BACKEND=nats', () => {
       expect(await store.saveDefinition(definition)).toEqual({ ok: true });
       expect(await container.gatewayKeys.list()).toEqual([]);
       expect(existsSync(join(dataDir, 'circuit-breaker.db'))).toBe(true);
+      // Stored rules live in the relational (gateway) store, and guards on NATS-stored workflows resolve through them.
+      await container.rules.create({ name: 'big', rule: 'token.data.amount > 100' });
+      expect(await container.store.rules.get('big')).toMatchObject({ version: 1 });
+      const guarded = {
+        id: 'guarded',
+        name: 'guarded',
+        places: [{ id: 'in' }, { id: 'out' }],
+        transitions: [{ id: 'go', inputs: ['in'], outputs: ['out'], trigger: 'manual', guard: { ref: 'big' } }],
+        start: 'in',
+        end: 'out',
+      };
+      expect((await container.workflows.catalog.publish(guarded, { kind: 'create' })).ok).toBe(true);
+      const unknown = { ...guarded, id: 'unknown', transitions: [{ ...guarded.transitions[0], guard: { ref: 'bigg' } }] };
+      expect((await container.workflows.catalog.publish(unknown, { kind: 'create' })).ok).toBe(false);
 
       // The prefix names the bus subjects too, so deployments sharing a server do not hear each other.
       const same = await NatsEventBus.connect(services.nats.url, { subjectPrefix: `${prefix}.events` });

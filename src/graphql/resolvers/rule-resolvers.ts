@@ -1,16 +1,28 @@
 import { invalidRequest } from '../../core/errors.js';
-import { compileRule, formatExplanation } from '../../rules/index.js';
-import type { RuleData } from '../../rules/index.js';
+import { compileRule, formatExplanation, isRuleRef } from '../../rules/index.js';
+import type { RuleData, RuleRegistry } from '../../rules/index.js';
 
 /**
  * `evaluateRule(input: {rule, data})`: compiles the rule (CEL text, `{cel: "…"}`, or a structured
  * rule) over the keys of `data` and evaluates it with an explanation. A rule that does not compile is a
- * verdict with `passed: false` and its issues, not an error: the author sees what to fix.
+ * verdict with `passed: false` and its issues, not an error: the author sees what to fix. A stored rule
+ * is evaluated with `rule: {ref: 'name'}` or `{ref: 'name@2'}` through `registry`.
  */
-export function evaluateRuleOperation(input: { rule: unknown; data: unknown }) {
+export function evaluateRuleOperation(input: { rule: unknown; data: unknown }, registry?: RuleRegistry) {
   if (typeof input.data !== 'object' || input.data === null || Array.isArray(input.data))
     throw invalidRequest('data must be a JSON object (its keys are the variables the rule can read).', 'input.data');
   const data = input.data as RuleData;
+  if (isRuleRef(input.rule) && registry !== undefined) {
+    const verdict = registry.evaluate(input.rule.ref, data, { explain: true });
+    return {
+      passed: verdict.passed,
+      explanation: verdict.explanation
+        ? formatExplanation(verdict.explanation)
+        : `! ${verdict.error?.code ?? 'error'}: ${verdict.error?.message ?? ''}`,
+      details: { passed: verdict.passed, value: verdict.value ?? null, error: verdict.error ?? null, trace: verdict.explanation ?? null },
+      issues: [],
+    };
+  }
   const source = isCel(input.rule) ? input.rule.cel : input.rule;
   const compiled = compileRule(source, { variables: Object.keys(data) });
   if (!compiled.ok) {

@@ -297,6 +297,19 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0006_rules': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('rule_versions')
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('version', 'integer', (column) => column.notNull())
+        .addColumn('body', 'text', (column) => column.notNull())
+        .addColumn('description', 'text')
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addPrimaryKeyConstraint('rule_versions_pk', ['name', 'version'])
+        .execute();
+    },
+  },
 };
 
 export const sqlMigrations: MigrationProvider = {

@@ -76,6 +76,7 @@ export interface SqlSchema {
   budget_spend: { budget_id: string; period_start: number; spent_usd: number };
   budget_holds: { id: string; budget_id: string; period_start: number; amount_usd: number; expires_at: number };
   budget_alerts: { budget_id: string; period_start: number; threshold: number; fired_at: number };
+  rule_versions: { name: string; version: number; body: string; description: string | null; created_at: number };
   agent_definitions: { id: string; version: number; definition: string; created_at: number; updated_at: number };
   agent_executions: {
     id: string;

@@ -7,6 +7,7 @@ import { SqlBudgetRepository } from './sql-budget-repository.js';
 import { SqlFunctionRepository } from './sql-function-repository.js';
 import { SqlGatewayKeyRepository, SqlProviderKeyRepository } from './sql-key-repository.js';
 import { sqlMigrations } from './sql-migrations.js';
+import { SqlRuleRepository } from './sql-rule-repository.js';
 import type { SqlSchema } from './sql-schema.js';
 import { SqlUsageRepository } from './sql-usage-repository.js';
 import { SqlWorkflowRepository } from './sql-workflow-repository.js';
@@ -25,6 +26,7 @@ export class SqlStore implements Store {
   readonly agents: SqlAgentRepository;
   readonly workflows: SqlWorkflowRepository;
   readonly functions: SqlFunctionRepository;
+  readonly rules: SqlRuleRepository;
 
   protected constructor(
     readonly backend: StoreBackend,
@@ -39,6 +41,7 @@ export class SqlStore implements Store {
     this.agents = new SqlAgentRepository(db);
     this.workflows = new SqlWorkflowRepository(db);
     this.functions = new SqlFunctionRepository(db);
+    this.rules = new SqlRuleRepository(db);
   }
 
   /**

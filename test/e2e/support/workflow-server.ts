@@ -44,4 +44,10 @@ function testExecutor(directory: string): ActionExecutor {
 
 const directory = process.env['CB_TEST_ACTIONS_DIR'];
 if (!directory) throw new Error('CB_TEST_ACTIONS_DIR is required');
-await serve(loadConfig(), { beforeStart: (container) => void container.workflows.actions.register('function', testExecutor(directory)) });
+await serve(loadConfig(), {
+  beforeStart: (container) => {
+    container.workflows.actions.register('function', testExecutor(directory));
+    // The inline `{ function: { name, delayMs } }` specs are this executor's, not registered functions.
+    container.workflows.catalog.registerActionCheck('function', () => []);
+  },
+});
