@@ -81,7 +81,7 @@ describe('the SDL and the executable schema', () => {
         connections++;
       }
     }
-    expect(connections).toBe(11);
+    expect(connections).toBe(12);
   });
 });
 

@@ -10,7 +10,7 @@ import { createCompletion } from './resolvers/completion-resolvers.js';
 import type { CompletionInput } from './resolvers/completion-resolvers.js';
 import { functionMutations, functionQueries } from './resolvers/function-resolvers.js';
 import { models, providers } from './resolvers/catalog-resolvers.js';
-import { evaluateRuleOperation } from './resolvers/rule-resolvers.js';
+import { evaluateRuleOperation, ruleMutations, ruleQueries } from './resolvers/rule-resolvers.js';
 import { subscriptionResolvers } from './resolvers/subscription-resolvers.js';
 import { budgetStatus, budgets, costAnalysis, metrics, setBudget } from './resolvers/usage-resolvers.js';
 import { workflowMutations, workflowQueries, workflowStream } from './resolvers/workflow-resolvers.js';
@@ -67,6 +67,7 @@ export const resolvers = {
     ...workflowQueries,
     ...agentQueries,
     ...functionQueries,
+    ...ruleQueries,
   },
   Mutation: {
     createCompletion: ((_root, args, context) => createCompletion(args.input, context)) as Args<{ input: CompletionInput }>,
@@ -77,6 +78,7 @@ export const resolvers = {
     ...workflowMutations,
     ...agentMutations,
     ...functionMutations,
+    ...ruleMutations,
   },
   Subscription: { ...subscriptionResolvers, workflowStream },
   Metrics: {

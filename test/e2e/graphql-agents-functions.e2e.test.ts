@@ -199,3 +199,43 @@ describe('agents over GraphQL', () => {
     ]);
   });
 });
+
+describe('stored rules over GraphQL', () => {
+  it('stores versions of a named rule, reads them, evaluates one by reference, and refuses non-admin writes', async () => {
+    const create = 'mutation($r: RuleInput!) { createRule(input: $r) { name version rule description } }';
+    const first = await graphql(adminKey, create, { r: { name: 'big_order', rule: 'token.data.total > 100', description: 'large' } });
+    expect(first).toEqual({
+      data: { createRule: { name: 'big_order', version: 1, rule: 'token.data.total > 100', description: 'large' } },
+    });
+    const second = await graphql(adminKey, create, { r: { name: 'big_order', rule: 'token.data.total > 500' } });
+    expect(second.data?.['createRule']).toMatchObject({ version: 2 });
+
+    const read = await graphql(
+      userKey,
+      '{ rules(first: 5) { totalCount nodes { name version } } rule(name: "big_order") { latest { version } versions { version rule } } missing: rule(name: "nope") { latest { version } } }',
+    );
+    expect(read.data).toEqual({
+      rules: { totalCount: 1, nodes: [{ name: 'big_order', version: 2 }] },
+      rule: {
+        latest: { version: 2 },
+        versions: [
+          { version: 1, rule: 'token.data.total > 100' },
+          { version: 2, rule: 'token.data.total > 500' },
+        ],
+      },
+      missing: null,
+    });
+
+    const evaluate = 'mutation($i: EvaluateRuleInput!) { evaluateRule(input: $i) { passed explanation } }';
+    const byVersion = await graphql(userKey, evaluate, { i: { rule: { ref: 'big_order@1' }, data: { token: { data: { total: 200 } } } } });
+    expect(byVersion.data?.['evaluateRule']).toMatchObject({ passed: true });
+    const latest = await graphql(userKey, evaluate, { i: { rule: { ref: 'big_order' }, data: { token: { data: { total: 200 } } } } });
+    expect(latest.data?.['evaluateRule']).toMatchObject({ passed: false });
+
+    const refused = await graphql(userKey, create, { r: { name: 'sneaky', rule: 'true' } });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('permission_denied');
+    const broken = await graphql(adminKey, create, { r: { name: 'broken', rule: 'token.data.total >' } });
+    expect(broken.errors?.[0]?.extensions?.code).toBe('invalid_request');
+    expect(broken.errors?.[0]?.message).toMatch(/does not compile/);
+  });
+});

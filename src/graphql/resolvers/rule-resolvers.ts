@@ -1,6 +1,10 @@
 import { invalidRequest } from '../../core/errors.js';
 import { compileRule, formatExplanation, isRuleRef } from '../../rules/index.js';
 import type { RuleData, RuleRegistry } from '../../rules/index.js';
+import type { GraphQLContext } from '../graphql-context.js';
+import { requireAdmin } from '../graphql-context.js';
+import { paginate } from '../pagination.js';
+import { orNull } from './workflow-resolvers.js';
 
 /**
  * `evaluateRule(input: {rule, data})`: compiles the rule (CEL text, `{cel: "…"}`, or a structured
@@ -45,3 +49,24 @@ export function evaluateRuleOperation(input: { rule: unknown; data: unknown }, r
 function isCel(rule: unknown): rule is { cel: string } {
   return typeof rule === 'object' && rule !== null && typeof (rule as { cel?: unknown }).cel === 'string';
 }
+
+type Page = { first?: number | null; after?: string | null };
+
+/** Stored, versioned rules over `container.rules` (docs/rules.md); any key may read. */
+export const ruleQueries = {
+  rules: async (_root: unknown, args: Page, context: GraphQLContext) => paginate(await context.container.rules.list(), args),
+  rule: async (_root: unknown, args: { name: string }, context: GraphQLContext) => orNull(() => context.container.rules.get(args.name)),
+};
+
+/** Storing a rule version needs the admin key, as `POST /api/v1/rules` does. */
+export const ruleMutations = {
+  createRule: async (
+    _root: unknown,
+    args: { input: { name: string; rule: unknown; description?: string | null } },
+    context: GraphQLContext,
+  ) => {
+    requireAdmin(context, 'createRule');
+    const { name, rule, description } = args.input;
+    return context.container.rules.create({ name, rule, ...(description ? { description } : {}) });
+  },
+};
