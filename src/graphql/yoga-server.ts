@@ -1,9 +1,10 @@
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { createRequire } from 'node:module';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ExecutionResult, GraphQLError as GraphQLErrorType } from 'graphql';
 import { createYoga, handleStreamOrSingleExecutionResult, isAsyncIterable, mapAsyncIterator } from 'graphql-yoga';
-import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import type { GraphiQLOptions, Plugin, YogaServerInstance } from 'graphql-yoga';
 import type { AppContainer } from '../app/container.js';
 import { newRequestId } from '../core/ids.js';
 import { authenticateCaller } from './graphql-context.js';
@@ -83,6 +84,7 @@ export function createGraphQLServer(container: AppContainer): YogaServerInstance
     maskedErrors: false,
     batching: false,
     graphiql: { title: 'Circuit Breaker GraphQL', subscriptionsProtocol: 'WS', defaultQuery },
+    renderGraphiQL: renderBundledGraphiQL,
     context: async ({ req, request }): Promise<GraphQLContext> => {
       try {
         const auth = await authenticateCaller(container, req.headers, req.socket.remoteAddress);
@@ -99,4 +101,18 @@ export function createGraphQLServer(container: AppContainer): YogaServerInstance
       errorMapping,
     ],
   });
+}
+
+const require = createRequire(import.meta.url);
+let bundledGraphiQL: ((options?: GraphiQLOptions) => string) | undefined;
+
+/**
+ * The playground page with GraphiQL's scripts and styles inline (@graphql-yoga/render-graphiql), so it
+ * works in a browser without internet access — Yoga's default page loads them from a CDN. The bundle is
+ * large (~18 MB on disk), so it is read on the first page view, not at start-up.
+ */
+function renderBundledGraphiQL(options?: GraphiQLOptions): string {
+  bundledGraphiQL ??= (require('@graphql-yoga/render-graphiql') as { renderGraphiQL: (options?: GraphiQLOptions) => string })
+    .renderGraphiQL;
+  return bundledGraphiQL(options);
 }
