@@ -73,7 +73,7 @@ export const resolvers = {
     createCompletion: ((_root, args, context) => createCompletion(args.input, context)) as Args<{ input: CompletionInput }>,
     setBudget: ((_root, args, context) => setBudget(args, context)) as Args<Parameters<typeof setBudget>[0]>,
     evaluateRule: ((_root, args, context) => evaluateRuleOperation(args.input, context.container.rules.registry)) as Args<{
-      input: { rule: unknown; data: unknown };
+      input: { rule?: unknown; ruleId?: string | null; data: unknown };
     }>,
     ...workflowMutations,
     ...agentMutations,

@@ -231,6 +231,10 @@ describe('stored rules over GraphQL', () => {
     expect(byVersion.data?.['evaluateRule']).toMatchObject({ passed: true });
     const latest = await graphql(userKey, evaluate, { i: { rule: { ref: 'big_order' }, data: { token: { data: { total: 200 } } } } });
     expect(latest.data?.['evaluateRule']).toMatchObject({ passed: false });
+    const byId = await graphql(userKey, evaluate, { i: { ruleId: 'big_order@1', data: { token: { data: { total: 200 } } } } });
+    expect(byId.data?.['evaluateRule']).toMatchObject({ passed: true });
+    const both = await graphql(userKey, evaluate, { i: { rule: 'true', ruleId: 'big_order', data: {} } });
+    expect(both.errors?.[0]?.extensions?.code).toBe('invalid_request');
 
     const refused = await graphql(userKey, create, { r: { name: 'sneaky', rule: 'true' } });
     expect(refused.errors?.[0]?.extensions?.code).toBe('permission_denied');

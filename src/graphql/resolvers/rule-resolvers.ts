@@ -12,9 +12,14 @@ import { orNull } from './workflow-resolvers.js';
  * verdict with `passed: false` and its issues, not an error: the author sees what to fix. A stored rule
  * is evaluated with `rule: {ref: 'name'}` or `{ref: 'name@2'}` through `registry`.
  */
-export function evaluateRuleOperation(input: { rule: unknown; data: unknown }, registry?: RuleRegistry) {
+export function evaluateRuleOperation(input: { rule?: unknown; ruleId?: string | null; data: unknown }, registry?: RuleRegistry) {
   if (typeof input.data !== 'object' || input.data === null || Array.isArray(input.data))
     throw invalidRequest('data must be a JSON object (its keys are the variables the rule can read).', 'input.data');
+  const hasRule = input.rule !== undefined && input.rule !== null;
+  const hasId = typeof input.ruleId === 'string' && input.ruleId.length > 0;
+  if (hasRule === hasId)
+    throw invalidRequest('Give exactly one of rule (inline) and ruleId (a stored rule, `name` or `name@version`).', 'input');
+  if (hasId) input = { ...input, rule: { ref: input.ruleId } };
   const data = input.data as RuleData;
   if (isRuleRef(input.rule) && registry !== undefined) {
     const verdict = registry.evaluate(input.rule.ref, data, { explain: true });
