@@ -81,6 +81,40 @@ describe('workflows over GraphQL', () => {
     expect(listed.data?.['workflow']).toEqual({ version: 1 });
   });
 
+  it('lists the agents of an instance with their roles and the status of their runs', async () => {
+    const agentNet = {
+      id: 'gql_agents',
+      name: 'agents',
+      places: [{ id: 'topic' }, { id: 'researched' }],
+      transitions: [
+        {
+          id: 'research',
+          inputs: ['topic'],
+          outputs: ['researched'],
+          trigger: 'automatic',
+          action: { agent: { id: 'gql_researcher', role: 'researcher', model: 'openai/gpt-4o', userTemplate: 'Research {topic}' } },
+        },
+      ],
+      start: 'topic',
+      end: 'researched',
+    };
+    const published = await graphql(create, { definition: agentNet });
+    expect(published.errors).toBeUndefined();
+    expect(published.data?.['createWorkflow']).toMatchObject({ published: true });
+    const started = await graphql(
+      'mutation { createWorkflowInstance(input: { workflowId: "gql_agents", initialData: { topic: "petri nets" } }) { id agents { id role status } } }',
+    );
+    const instance = started.data?.['createWorkflowInstance'] as { id: string; agents: { id: string; role: string; status: string }[] };
+    expect(instance.agents).toEqual([
+      { id: 'gql_researcher', role: 'researcher', status: expect.stringMatching(/^(pending|running|failed)$/) },
+    ]);
+    // No provider serves the model here, so the run fails; the instance's agents say so once it is recorded.
+    await eventually(async () => {
+      const read = await graphql(`{ instance(id: "${instance.id}") { agents { id role status } } }`);
+      return (read.data?.['instance'] as { agents: { status: string }[] }).agents[0]?.status === 'failed';
+    }, 30_000);
+  });
+
   it("runs the seed's mutations as written, streams the instance, fires with expectedRevision and pages its history", async () => {
     const seed = await graphql(`
       mutation WorkflowCompletion {

@@ -174,18 +174,37 @@ function workflowOf(record: StoredDefinition) {
   };
 }
 
-/** An instance as the API shows it, with the agents of its workflow's transitions (the seed's `agents {id role status}`). */
+/**
+ * An instance as the API shows it, with the agents of its workflow's transitions (the seed's
+ * `agents {id role status}`): the role from the agent's definition (inline or stored), the status from
+ * the instance's latest execution of that agent (`running`, `completed`, `failed`, …), `pending` before
+ * it ran, `skipped` when the instance finished without running it.
+ */
 async function instanceOf(instance: WorkflowInstance, context: GraphQLContext) {
   const record = await context.container.workflows.catalog.get(instance.workflowId, instance.version);
   const finished = terminalStatuses.includes(instance.status);
-  const busy = new Set(instance.tokens.map((token) => token.place));
-  const agents = (record.definition.transitions as unknown as { id: string; action?: unknown }[]).flatMap((transition) => {
+  const transitions = record.definition.transitions as unknown as { id: string; action?: unknown }[];
+  const declared = transitions.flatMap((transition) => {
     const action = transition.action as { agent?: unknown } | undefined;
     if (typeof action !== 'object' || action === null || action.agent === undefined) return [];
-    const name = typeof action.agent === 'string' ? action.agent : String((action.agent as { name?: unknown }).name ?? transition.id);
-    const running = [...busy].some((place) => place.includes(transition.id));
-    return [{ id: name, role: transition.id, status: finished ? 'done' : running ? 'running' : 'pending' }];
+    const inline =
+      typeof action.agent === 'object' && action.agent !== null
+        ? (action.agent as { id?: unknown; name?: unknown; role?: unknown })
+        : undefined;
+    const id = typeof action.agent === 'string' ? action.agent : String(inline?.id ?? inline?.name ?? transition.id);
+    return [{ id, transitionId: transition.id, inlineRole: typeof inline?.role === 'string' ? inline.role : undefined }];
   });
+  const latest = new Map<string, string>();
+  if (declared.length > 0)
+    for (const execution of await context.container.agents.agentExecutions({ instanceId: instance.id }))
+      if (!latest.has(execution.agentId)) latest.set(execution.agentId, execution.status); // newest first
+  const agents = await Promise.all(
+    declared.map(async (agent) => ({
+      id: agent.id,
+      role: agent.inlineRole ?? (await context.container.agents.get(agent.id))?.agent.role ?? agent.transitionId,
+      status: latest.get(agent.id) ?? (finished ? 'skipped' : 'pending'),
+    })),
+  );
   return {
     ...instance,
     status: instance.status.toUpperCase(),
