@@ -188,6 +188,7 @@ export class AppContainer {
       onFinished: (record, extra) => {
         this.metrics.requestFinished(requestSample(record, extra));
         if (debugLog) logger.debug('request finished', accessLogFields(record));
+        if (events.listened?.(topics.costs) === false) return;
         const costs = costEventOf(record);
         if (costs) this.publish(topics.costs, costs);
       },

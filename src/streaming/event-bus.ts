@@ -27,6 +27,11 @@ export interface EventBus {
   publish<T>(topic: string, payload: T): Promise<void>;
   /** Call `handler` for each matching message, in publish order per topic. A throwing handler is logged, not fatal. */
   subscribe<T = unknown>(pattern: string, handler: (message: BusMessage<T>) => void): BusSubscription;
+  /**
+   * False when a message on `topic` would reach nobody, so a publisher may skip building it; absent (or
+   * true) when the bus cannot tell — across replicas, a subscriber may be elsewhere.
+   */
+  listened?(topic: string): boolean;
   /** A round trip to the transport, for readiness; absent when there is nothing to reach (in-process). */
   ping?(): Promise<void>;
   close(): Promise<void>;

@@ -14,6 +14,8 @@ interface Subscriber {
 export class MemoryEventBus implements EventBus {
   readonly kind = 'memory';
   private readonly subscribers = new Set<Subscriber>();
+  /** Subscribers by topic, so a publish matches patterns once per topic until the subscriptions change. */
+  private readonly matching = new Map<string, Subscriber[]>();
 
   constructor(
     private readonly clock: Clock = systemClock,
@@ -22,7 +24,7 @@ export class MemoryEventBus implements EventBus {
 
   publish<T>(topic: string, payload: T): Promise<void> {
     const message: BusMessage = { topic, payload, publishedAt: this.clock.now() };
-    const targets = [...this.subscribers].filter((subscriber) => topicMatches(subscriber.pattern, topic));
+    const targets = this.targets(topic);
     if (targets.length > 0)
       queueMicrotask(() => {
         for (const subscriber of targets) if (subscriber.active) deliver(subscriber, message, this.logger);
@@ -30,13 +32,29 @@ export class MemoryEventBus implements EventBus {
     return Promise.resolve();
   }
 
+  listened(topic: string): boolean {
+    return this.targets(topic).length > 0;
+  }
+
+  private targets(topic: string): Subscriber[] {
+    let targets = this.matching.get(topic);
+    if (targets === undefined) {
+      targets = [...this.subscribers].filter((subscriber) => topicMatches(subscriber.pattern, topic));
+      // Per-instance and per-completion topics are many: only a bounded number of topics is remembered.
+      if (this.matching.size >= 1_000) this.matching.clear();
+      this.matching.set(topic, targets);
+    }
+    return targets;
+  }
+
   subscribe<T = unknown>(pattern: string, handler: (message: BusMessage<T>) => void): BusSubscription {
     const subscriber: Subscriber = { pattern, handler: handler as (message: BusMessage) => void, active: true };
     this.subscribers.add(subscriber);
+    this.matching.clear();
     return {
       unsubscribe: () => {
         subscriber.active = false;
-        this.subscribers.delete(subscriber);
+        if (this.subscribers.delete(subscriber)) this.matching.clear();
       },
     };
   }
@@ -44,6 +62,7 @@ export class MemoryEventBus implements EventBus {
   close(): Promise<void> {
     for (const subscriber of this.subscribers) subscriber.active = false;
     this.subscribers.clear();
+    this.matching.clear();
     return Promise.resolve();
   }
 }

@@ -35,8 +35,11 @@ export function worstCaseCost(pricing: ModelPricing, promptCharacters: number, m
   return (promptCharacters * promptPrice + maxOutputTokens * output) / 1_000_000;
 }
 
+// One formatter for the process: `toLocaleString` with options builds an Intl.NumberFormat per call (~50 µs).
+const usd = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
 /** `$1,234.57`, `$0.0042`: two decimals, more for amounts under a cent so small costs do not read as zero. */
 export function formatUsd(amount: number): string {
   if (amount !== 0 && Math.abs(amount) < 0.01) return `$${amount.toPrecision(2)}`;
-  return `$${amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return `$${usd.format(amount)}`;
 }
