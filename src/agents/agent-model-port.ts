@@ -29,7 +29,7 @@ export interface ServedBy {
   costUsd: number | undefined;
 }
 
-/** A streaming answer: decoded parts (never `raw-chunk`), then who served it. */
+/** A streaming answer: decoded parts (never `raw-chunks`), then who served it. */
 export interface AgentModelStream {
   parts: AsyncIterable<StreamPart>;
   served(): ServedBy;

@@ -67,7 +67,7 @@ export async function readAttempt(options: AttemptOptions): Promise<AttemptResul
           usage = part.usage;
           break;
         case 'response-meta':
-        case 'raw-chunk':
+        case 'raw-chunks':
           break;
       }
     }

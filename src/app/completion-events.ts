@@ -6,7 +6,7 @@ import { OpenAIChunkDecoder } from '../providers/shared/openai-chunk-parts.js';
 /**
  * A completion stream as the event-shaped front doors (GraphQL `completionStream`, the `/stream`
  * WebSocket) need it: text pieces, whole tool calls (their argument fragments joined), the finish
- * reason and the metered usage. OpenAI-dialect `raw-chunk` parts are decoded here with the same decoder
+ * reason and the metered usage. OpenAI-dialect `raw-chunks` parts are decoded here with the same decoder
  * the other OpenAI-compatible paths use.
  */
 export type CompletionEvent =
@@ -26,9 +26,9 @@ export async function* completionEvents(stream: AsyncIterable<StreamPart>, provi
   };
   for await (const outer of stream) {
     let parts: Iterable<StreamPart> = [outer];
-    if (outer.type === 'raw-chunk') {
-      decoder ??= new OpenAIChunkDecoder(provider());
-      parts = decoder.decode(outer.json);
+    if (outer.type === 'raw-chunks') {
+      const chunkDecoder = (decoder ??= new OpenAIChunkDecoder(provider()));
+      parts = outer.chunks.flatMap((json) => chunkDecoder.decode(json));
     }
     for (const part of parts) {
       switch (part.type) {
@@ -52,7 +52,7 @@ export async function* completionEvents(stream: AsyncIterable<StreamPart>, provi
           yield { type: 'usage', usage: part.usage, costUsd: part.costUsd };
           break;
         case 'response-meta':
-        case 'raw-chunk':
+        case 'raw-chunks':
           break;
       }
     }

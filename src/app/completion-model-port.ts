@@ -42,15 +42,15 @@ export class CompletionModelPort implements AgentModelPort {
   }
 }
 
-/** OpenAI-dialect upstreams hand their chunks over as `raw-chunk`; agents read structured parts. */
+/** OpenAI-dialect upstreams hand their chunks over as `raw-chunks`; agents read structured parts. */
 async function* decoded(stream: AsyncIterable<StreamPart>, provider: () => string): AsyncGenerator<StreamPart> {
   let decoder: OpenAIChunkDecoder | undefined;
   for await (const part of stream) {
-    if (part.type !== 'raw-chunk') {
+    if (part.type !== 'raw-chunks') {
       yield part;
       continue;
     }
     decoder ??= new OpenAIChunkDecoder(provider());
-    yield* decoder.decode(part.json);
+    for (const json of part.chunks) yield* decoder.decode(json);
   }
 }

@@ -5,8 +5,9 @@ import type { Usage } from './usage.js';
  * One event of a completion stream, whatever the upstream's wire format.
  *
  * Provider codecs turn their upstream's events into these parts; `streaming/chunk-encoder.ts` turns them
- * into OpenAI chunks. An OpenAI-dialect upstream may hand its chunks over as `raw-chunk` (already valid
- * OpenAI JSON) so the hot path does not re-serialise them. Tool calls are numbered per choice from 0 in
+ * into OpenAI chunks. An OpenAI-dialect upstream may hand its chunks over as `raw-chunks` (already valid
+ * OpenAI JSON, every chunk of one network read in one part) so the hot path neither re-serialises them
+ * nor pays an async step per chunk in each stream layer. Tool calls are numbered per choice from 0 in
  * the order they start, and that `index` stays the same for every part of the call.
  */
 export type StreamPart =
@@ -17,8 +18,8 @@ export type StreamPart =
   | { type: 'finish'; choice: number; reason: FinishReason }
   /** `json`: the upstream's own usage-only OpenAI chunk, when it can be forwarded as is; `costUsd` added by metering. */
   | { type: 'usage'; usage: Usage; json?: string; costUsd?: number }
-  /** An OpenAI chunk's JSON text, forwarded as is; `hasContent` marks the commit point. */
-  | { type: 'raw-chunk'; json: string; hasContent: boolean };
+  /** OpenAI chunks' JSON texts (one or more, in order), forwarded as is; `hasContent`: one of them carries content (the commit point). */
+  | { type: 'raw-chunks'; chunks: readonly string[]; hasContent: boolean };
 
 /** True for the parts that put content in front of the client (the stream's commit point). */
 export function isContentPart(part: StreamPart): boolean {
@@ -28,7 +29,7 @@ export function isContentPart(part: StreamPart): boolean {
     case 'tool-call-start':
     case 'tool-call-delta':
       return true;
-    case 'raw-chunk':
+    case 'raw-chunks':
       return part.hasContent;
     case 'response-meta':
     case 'finish':

@@ -107,7 +107,7 @@ describe('AnthropicEventEncoder', () => {
     expect(encoder.encode({ type: 'text-delta', choice: 0, text: '' })).toEqual([]);
     expect(encoder.encode({ type: 'text-delta', choice: 1, text: 'other choice' })).toEqual([]);
     expect(() => encoder.encode({ type: 'tool-call-delta', choice: 0, index: 3, argumentsDelta: '{}' })).toThrow(/never started/);
-    expect(() => encoder.encode({ type: 'raw-chunk', json: '{}', hasContent: true })).toThrow(/undecoded/);
+    expect(() => encoder.encode({ type: 'raw-chunks', chunks: ['{}'], hasContent: true })).toThrow(/undecoded/);
   });
 
   it('refuses a fragment for a call whose block later text closed, rather than dropping it', () => {

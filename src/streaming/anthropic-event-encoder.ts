@@ -27,7 +27,7 @@ interface HeldCall {
  * arguments as `input_json_delta` fragments in their order; then `message_delta` (stop reason, usage)
  * and `message_stop`. Blocks never interleave, as Anthropic's own streams: a tool call that starts while
  * another one is still open is held, with its fragments, until that one closes (the open call may still
- * receive fragments). Only choice 0 exists on this API; `raw-chunk` parts must be decoded first.
+ * receive fragments). Only choice 0 exists on this API; `raw-chunks` parts must be decoded first.
  */
 export class AnthropicEventEncoder {
   private id: string;
@@ -70,7 +70,7 @@ export class AnthropicEventEncoder {
         return part.choice === 0 ? this.toolStart(part.index, part.id, part.name) : [];
       case 'tool-call-delta':
         return part.choice === 0 && part.argumentsDelta !== '' ? this.toolDelta(part.index, part.argumentsDelta) : [];
-      case 'raw-chunk':
+      case 'raw-chunks':
         throw new GatewayError(ErrorCode.internal, 'raw OpenAI chunks reached the Anthropic encoder undecoded', { status: 500 });
     }
   }

@@ -61,7 +61,10 @@ describe('ChunkEncoder', () => {
 
   it('forwards raw chunks and the upstream usage chunk as they are', () => {
     const encoder = new ChunkEncoder({ id: 'x', model: 'm', created: 1, includeUsage: true });
-    expect(encoder.encode({ type: 'raw-chunk', json: '{"raw":1}', hasContent: true })).toEqual(['{"raw":1}']);
+    expect(encoder.encode({ type: 'raw-chunks', chunks: ['{"raw":1}', '{"raw":2}'], hasContent: true })).toEqual([
+      '{"raw":1}',
+      '{"raw":2}',
+    ]);
     encoder.encode({ type: 'usage', usage: { promptTokens: 1, completionTokens: 1 }, json: '{"usage":"as-is"}' });
     expect(encoder.finish()).toEqual(['{"usage":"as-is"}']);
   });

@@ -16,7 +16,7 @@ export interface ChunkEncoderOptions {
  * Turns stream parts into OpenAI `chat.completion.chunk` JSON texts, enforcing the contract clients rely
  * on: the first delta of each choice carries `role: "assistant"`, tool calls keep the index they started
  * with and their first delta carries id, type and name, the finish reason comes in its own chunk, and
- * the usage-only chunk (`choices: []`) comes last, only when asked for. `raw-chunk` parts are already
+ * the usage-only chunk (`choices: []`) comes last, only when asked for. `raw-chunks` parts are already
  * OpenAI JSON and pass through untouched.
  */
 export class ChunkEncoder {
@@ -47,10 +47,10 @@ export class ChunkEncoder {
   }
 
   /** The JSON texts of the chunks this part produces (often one, sometimes none). */
-  encode(part: StreamPart): string[] {
+  encode(part: StreamPart): readonly string[] {
     switch (part.type) {
-      case 'raw-chunk':
-        return [part.json];
+      case 'raw-chunks':
+        return part.chunks;
       case 'response-meta':
         if (part.id) this.id = part.id;
         if (part.model) this.model = part.model;

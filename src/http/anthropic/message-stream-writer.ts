@@ -10,7 +10,7 @@ import { anthropicError } from './anthropic-error.js';
 
 export interface WriteMessageStreamOptions {
   response: ServerResponse;
-  /** Decoded parts (no `raw-chunk`). */
+  /** Decoded parts (no `raw-chunks`). */
   stream: AsyncIterable<StreamPart>;
   encoder: AnthropicEventEncoder;
   /** Evaluated when the headers go out (the deployment may change until the first content). */

@@ -76,6 +76,38 @@ describe('OpenAI-dialect adapters over HTTP', () => {
     });
   });
 
+  it('OpenAI: the chunks of one read travel as one raw-chunks part, in order around the usage chunk; chunks before an error event are kept', async () => {
+    const chunk = (content: string) =>
+      `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":null}]}\n\n`;
+    const usage =
+      'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\n';
+    server.serve(200, 'text/event-stream', `${chunk('a')}${chunk('b')}${usage}${chunk('c')}data: [DONE]\n\n`);
+    const adapter = createOpenAIAdapter({ name: 'openai', baseUrl: `${server.url}/v1` });
+    const { parts, sse } = await streamThrough(adapter, true);
+    expect(parts.map((part) => (part.type === 'raw-chunks' ? part.chunks.length : part.type))).toEqual([2, 'usage', 1]);
+    expect(parts[0]).toMatchObject({ type: 'raw-chunks', hasContent: true });
+    expect(sse.indexOf('"content":"a"')).toBeLessThan(sse.indexOf('"content":"b"'));
+    expect(sse.indexOf('"content":"b"')).toBeLessThan(sse.indexOf('"content":"c"'));
+
+    server.serve(200, 'text/event-stream', `${chunk('a')}${chunk('b')}data: {"error":{"message":"overloaded","type":"server_error"}}\n\n`);
+    const stream = await adapter.stream({
+      request: { model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true },
+      upstreamModel: 'gpt-4o',
+      apiKey: 'sk-test',
+      signal: AbortSignal.timeout(5_000),
+      requestId: 'r',
+    });
+    const seen: StreamPart[] = [];
+    await expect(
+      (async () => {
+        for await (const part of stream) seen.push(part);
+      })(),
+    ).rejects.toThrow(/overloaded/);
+    expect(seen).toEqual([
+      { type: 'raw-chunks', chunks: [expect.stringContaining('"a"'), expect.stringContaining('"b"')], hasContent: true },
+    ]);
+  });
+
   it('custom (vLLM): repairs a missing first role, missing tool index and usage on a content chunk', async () => {
     server.serve(200, 'text/event-stream', fixture('vllm-quirks.sse'));
     const adapter = createCustomAdapter({ name: 'vllm', baseUrl: `${server.url}/v1` });

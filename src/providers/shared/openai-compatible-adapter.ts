@@ -3,6 +3,7 @@ import type { EmbeddingResponse } from '../../core/embeddings.js';
 import type { ModelInfo, ProviderKind } from '../../core/models.js';
 import type { StreamPart } from '../../core/stream-part.js';
 import { fromOpenAIUsage } from '../../core/usage.js';
+import type { Usage } from '../../core/usage.js';
 import type { ChatCall, ChatResult, EmbedCall, EmbeddingResult, ProviderAdapter, ProviderStream } from '../spec/provider-adapter.js';
 import { isRecord, parseUpstreamJson } from './json.js';
 import { OpenAIChunkDecoder, streamedError } from './openai-chunk-parts.js';
@@ -11,6 +12,9 @@ import { readUpstreamBody } from './read-upstream-body.js';
 import { defaultTimeouts, UpstreamClient } from './upstream-client.js';
 import type { UpstreamResponse, UpstreamTimeouts } from './upstream-client.js';
 import { malformedUpstream } from './upstream-error.js';
+
+/** One event of a passthrough stream, checked: the usage chunk, or a chunk to forward (with or without content). */
+type RawEvent = { type: 'usage'; usage: Usage; json: string } | { type: 'chunk'; hasContent: boolean };
 
 export type OpenAIOperation = 'chat' | 'embeddings' | 'models';
 
@@ -115,20 +119,45 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
 
   /**
    * OpenAI itself: forward each chunk's JSON as is; parse only the usage chunk and error events. Events
-   * are taken in the batches one network read brings, so the per-event work is synchronous string checks.
+   * are taken in the batches one network read brings: the chunks of one read leave as one `raw-chunks`
+   * part, so the per-event work is synchronous string checks and the layers above take one step per read.
    */
   private async *rawParts(response: UpstreamResponse, signal: AbortSignal): AsyncGenerator<StreamPart> {
     for await (const batch of readSseEventBatches(response, this.client, signal)) {
+      let chunks: string[] = [];
+      let hasContent = false;
       for (const event of batch) {
         const data = event.data;
-        if (data === '[DONE]') return;
-        yield this.rawPart(data);
+        if (data === '[DONE]') {
+          if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
+          return;
+        }
+        let part: RawEvent;
+        try {
+          part = this.rawPart(data);
+        } catch (error) {
+          // What came before an error event or a garbled chunk still reaches the client, then the failure.
+          if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
+          throw error;
+        }
+        if (part.type === 'usage') {
+          // In order: the chunks before the usage chunk, then the usage.
+          if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
+          chunks = [];
+          hasContent = false;
+          yield part;
+          continue;
+        }
+        chunks.push(data);
+        hasContent ||= part.hasContent;
       }
+      if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
     }
     throw malformedUpstream(this.name, 'the stream ended before `data: [DONE]`');
   }
 
-  private rawPart(data: string): StreamPart {
+  /** One event of a passthrough stream: a usage part, or whether the chunk carries content; throws on an error event or a garbled chunk. */
+  private rawPart(data: string): RawEvent {
     // A cheap structural check instead of parsing every chunk: a truncated or garbled payload never reaches the client.
     if (data.charCodeAt(0) !== 123 || data.charCodeAt(data.length - 1) !== 125) {
       throw malformedUpstream(this.name, `a stream event is not a JSON object: ${JSON.stringify(data.slice(0, 80))}`);
@@ -142,7 +171,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       if (isRecord(parsed) && isRecord(parsed['usage']))
         return { type: 'usage', usage: fromOpenAIUsage(parsed['usage'] as never), json: data };
     }
-    return { type: 'raw-chunk', json: data, hasContent: hasContent(data) };
+    return { type: 'chunk', hasContent: hasContent(data) };
   }
 
   /** Other OpenAI-compatible servers: decode every chunk so their quirks are repaired. */

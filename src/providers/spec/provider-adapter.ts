@@ -18,7 +18,7 @@ export interface ProviderAdapter {
   readonly name: string;
   readonly kind: ProviderKind;
   /**
-   * True when the adapter streams `raw-chunk` parts in OpenAI's dialect, so the gateway can forward the
+   * True when the adapter streams `raw-chunks` parts in OpenAI's dialect, so the gateway can forward the
    * upstream's bytes without re-encoding them.
    */
   readonly passthrough: boolean;
