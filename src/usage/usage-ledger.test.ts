@@ -79,6 +79,7 @@ function flaky(inner: UsageRepository) {
 
 interface LedgerInternals {
   timer: NodeJS.Timeout | undefined;
+  writer: { close(): Promise<void> } | undefined;
   current: { fd: number | undefined } | undefined;
   segments: { records: UsageRecord[] | null; count: number }[];
 }
@@ -111,7 +112,10 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const ledger of opened.splice(0)) clearInterval(internals(ledger).timer);
+  for (const ledger of opened.splice(0)) {
+    clearInterval(internals(ledger).timer);
+    await internals(ledger).writer?.close();
+  }
   await store.close();
   rmSync(directory, { recursive: true, force: true });
 });
