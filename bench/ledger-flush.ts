@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { silentLogger } from '../src/core/logger.js';
 import { toRow } from '../src/storage/sql/sql-usage-repository.js';
@@ -60,7 +61,7 @@ const inThread = (inner: UsageRepository): UsageRepository => ({
 });
 
 /** Longest gap between 1 ms ticks while `work` runs, the main thread's busy time (event-loop utilisation) and the wall time, ms. */
-async function stall(work: () => Promise<void>): Promise<{ maxGapMs: number; busyMs: number; wallMs: number }> {
+async function stall(work: () => Promise<void>): Promise<{ maxGapMs: number; busyMs: number; wallMs: number; cpuMs: number }> {
   let last = performance.now();
   let maxGapMs = 0;
   const ticker = setInterval(() => {
@@ -72,12 +73,14 @@ async function stall(work: () => Promise<void>): Promise<{ maxGapMs: number; bus
   maxGapMs = 0;
   const start = performance.now();
   const utilisation = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
   await work();
+  const { user, system } = process.cpuUsage(cpu); // every thread of the process
   const busyMs = performance.eventLoopUtilization(utilisation).active;
   const wallMs = performance.now() - start;
   await new Promise((resolve) => setTimeout(resolve, 5));
   clearInterval(ticker);
-  return { maxGapMs, busyMs, wallMs };
+  return { maxGapMs, busyMs, wallMs, cpuMs: (user + system) / 1_000 };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
@@ -104,19 +107,23 @@ try {
       const gaps: number[] = [];
       const walls: number[] = [];
       const busy: number[] = [];
+      const cpus: number[] = [];
       for (let round = 0; round <= rounds; round++) {
         for (let index = 0; index < size; index++) ledger.record(usageRecord());
-        const { maxGapMs, busyMs, wallMs } = await stall(() => ledger.flush());
+        const { maxGapMs, busyMs, wallMs, cpuMs } = await stall(() => ledger.flush());
         if (round === 0) continue; // warm-up (thread start, statement preparation)
         gaps.push(maxGapMs);
         walls.push(wallMs);
         busy.push(busyMs);
+        cpus.push(cpuMs);
       }
       await ledger.close();
       console.log(
         `  ${String(size).padStart(5)} records  ${label}  stall ${median(gaps).toFixed(2).padStart(6)} ms (max ${Math.max(...gaps)
           .toFixed(2)
-          .padStart(6)})  main thread busy ${median(busy).toFixed(2).padStart(6)} ms  flush ${median(walls).toFixed(2).padStart(6)} ms`,
+          .padStart(
+            6,
+          )})  main thread busy ${median(busy).toFixed(2).padStart(6)} ms  flush ${median(walls).toFixed(2).padStart(6)} ms  process CPU ${((median(cpus) * 1_000) / size).toFixed(1)} µs/record`,
       );
     }
   }
