@@ -1,3 +1,5 @@
+import type { Logger } from '../core/logger.js';
+
 /** One request as the ledger keeps it: who, where, how much, how it went. */
 export interface UsageRecord {
   /** Unique record id (the ledger's idempotency key). */
@@ -80,4 +82,23 @@ export interface UsageRepository {
   latencyPercentiles(filter: UsageFilter, quantiles: readonly number[]): Promise<(number | undefined)[]>;
   /** The records themselves, newest first (at most `limit`). */
   list(filter: UsageFilter, limit: number): Promise<UsageRecord[]>;
+  /**
+   * A writer that inserts the ledger's journal files off the main thread, when the backend has one (a
+   * SQLite file: a worker thread with its own connection); undefined or absent means "insert with
+   * `insertBatch` here". The caller closes it.
+   */
+  openJournalWriter?(logger: Logger): UsageJournalWriter | undefined;
+}
+
+/**
+ * Inserts closed journal files (one JSON `UsageRecord` a line; an unparseable line, the torn end of a
+ * killed write, is skipped) into the store, off the main thread. Inserts are idempotent by record id.
+ */
+export interface UsageJournalWriter {
+  /** False once the writer gave up (its thread kept dying): the caller inserts with `insertBatch` instead. */
+  readonly available: boolean;
+  /** Inserts the file's records; resolves with their count once committed, rejects when they may not be (retry the file). */
+  insertFile(file: string): Promise<number>;
+  /** Ends the thread; a call still under way is rejected (its file stays for a retry). */
+  close(): Promise<void>;
 }

@@ -79,6 +79,7 @@ function flaky(inner: UsageRepository) {
 
 interface LedgerInternals {
   timer: NodeJS.Timeout | undefined;
+  writer: { close(): Promise<void> } | undefined;
   current: { fd: number | undefined } | undefined;
   segments: { records: UsageRecord[] | null; count: number }[];
 }
@@ -111,7 +112,10 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const ledger of opened.splice(0)) clearInterval(internals(ledger).timer);
+  for (const ledger of opened.splice(0)) {
+    clearInterval(internals(ledger).timer);
+    await internals(ledger).writer?.close();
+  }
   await store.close();
   rmSync(directory, { recursive: true, force: true });
 });
@@ -406,5 +410,71 @@ describe('UsageLedger when the store fails', () => {
     up();
     await ledger.flush();
     expect((await stored()).map((record) => record.id)).toEqual(['a1', 'a2', 'b1', 'b2']);
+  });
+});
+
+describe('UsageLedger with the writer thread (a SQLite file)', () => {
+  interface ThreadWriter {
+    worker: { terminate(): Promise<number> } | undefined;
+    gaveUp: boolean;
+  }
+  const threadOf = (ledger: UsageLedger) => internals(ledger).writer as unknown as ThreadWriter;
+
+  it('hands closed segments to the thread: nothing is kept in memory, the records land, the file goes', async () => {
+    const ledger = await openLedger(store.usage);
+    expect(internals(ledger).writer).toBeDefined();
+    const records = [usageRecord('r1'), usageRecord('r2', { costUsd: null, status: 'client_closed', stream: false })];
+    for (const record of records) ledger.record(record);
+    expect(internals(ledger).segments.map((segment) => segment.records)).toEqual([null]);
+    expect(ledger.queueDepth).toBe(2);
+    await ledger.flush();
+    expect(await stored()).toEqual(records);
+    expect(ledger.queueDepth).toBe(0);
+    expect(journalFiles()).toEqual([]);
+  });
+
+  it('a thread killed before it commits: the segment stays journaled and the next flush (a new thread) inserts it', async () => {
+    const { logger, lines } = recordingLogger();
+    const ledger = await openLedger(store.usage, {}, logger);
+    ledger.record(usageRecord('r1'));
+    ledger.record(usageRecord('r2'));
+    const flushing = ledger.flush();
+    await threadOf(ledger).worker?.terminate();
+    await flushing;
+    expect(ledger.queueDepth).toBe(2);
+    expect(journalFiles()).toHaveLength(1);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'usage ledger: cannot write to the store; records stay journaled and are retried',
+      }),
+    );
+    ledger.record(usageRecord('r3'));
+    await ledger.flush();
+    expect((await stored()).map((record) => record.id)).toEqual(['r1', 'r2', 'r3']);
+    expect(ledger.queueDepth).toBe(0);
+    expect(journalFiles()).toEqual([]);
+  });
+
+  it('close() flushes through the thread, then ends it', async () => {
+    const ledger = await openLedger(store.usage);
+    ledger.record(usageRecord('r1'));
+    const thread = threadOf(ledger);
+    await ledger.close();
+    expect((await stored()).map((record) => record.id)).toEqual(['r1']);
+    expect(thread.worker).toBeUndefined();
+    expect(journalFiles()).toEqual([]);
+  });
+
+  it('once the writer gave up, flushes insert on the main thread, re-reading segments from their files', async () => {
+    const ledger = await openLedger(store.usage);
+    ledger.record(usageRecord('r1')); // a segment without records in memory
+    threadOf(ledger).gaveUp = true;
+    await ledger.flush();
+    ledger.record(usageRecord('r2')); // a new segment keeps its records again
+    expect(internals(ledger).segments.map((segment) => segment.records?.length)).toEqual([1]);
+    await ledger.flush();
+    expect((await stored()).map((record) => record.id)).toEqual(['r1', 'r2']);
+    expect(journalFiles()).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
-import type { UsageRecord, UsageRepository } from '../storage/usage-repository.js';
+import type { UsageJournalWriter, UsageRecord, UsageRepository } from '../storage/usage-repository.js';
 
 export interface LedgerOptions {
   /** Directory of the journal files (under the data directory). */
@@ -31,6 +31,11 @@ interface Segment {
  * and are retried; memory stays bounded because records beyond `maxQueuedRecords` are dropped from memory
  * and re-read from their file when the store is back. The journal is not fsync'd: it survives a crash of
  * the process, not of the machine (the store's own durability covers flushed records).
+ *
+ * When the repository offers a journal writer (a SQLite file: `openJournalWriter`), a flush hands the
+ * closed segment's file to it — a worker thread that reads and inserts it with its own connection — and
+ * deletes the file once the thread acknowledged the commit; segments then keep no records in memory.
+ * If the writer gives up (its thread keeps dying), flushes insert on the main thread again.
  */
 export class UsageLedger {
   private readonly segments: Segment[] = [];
@@ -42,6 +47,7 @@ export class UsageLedger {
   private failures = 0;
   private readonly flushIntervalMs: number;
   private readonly maxQueued: number;
+  private writer: UsageJournalWriter | undefined;
 
   private constructor(
     private readonly repository: UsageRepository,
@@ -69,6 +75,7 @@ export class UsageLedger {
     }
     if (replayed > 0)
       logger.info('usage ledger: replayed records a previous run had not flushed', { records: replayed, files: leftovers.length });
+    ledger.writer = repository.openJournalWriter?.(logger);
     ledger.timer = setInterval(() => void ledger.flush(), ledger.flushIntervalMs);
     ledger.timer.unref();
     return ledger;
@@ -78,10 +85,10 @@ export class UsageLedger {
   record(record: UsageRecord): void {
     const segment = this.current ?? this.openSegment();
     writeSync(segment.fd as number, `${JSON.stringify(record)}\n`);
-    segment.records?.push(record);
     segment.count++;
-    this.queued++;
-    if (this.queued > this.maxQueued) this.release();
+    if (segment.records === null) return; // the writer thread reads the file
+    segment.records.push(record);
+    if (++this.queued > this.maxQueued) this.release();
   }
 
   /** Records journaled but not yet in the store. */
@@ -96,12 +103,16 @@ export class UsageLedger {
     return this.flushing;
   }
 
-  /** Stops the timer and flushes what is left (graceful shutdown). */
+  /** Stops the timer, flushes what is left (graceful shutdown) and ends the writer thread, if any. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush();
-    if (this.flushing) await this.flushing;
+    try {
+      await this.flush();
+      if (this.flushing) await this.flushing;
+    } finally {
+      await this.writer?.close();
+    }
   }
 
   private async flushSegments(): Promise<void> {
@@ -114,9 +125,9 @@ export class UsageLedger {
     // which the next flush takes (flushing it now would drop what is appended to it meanwhile).
     while (this.segments.length > 0 && this.segments[0] !== this.current) {
       const segment = this.segments[0] as Segment;
-      const records = segment.records ?? readJournal(segment.file);
       try {
-        await this.repository.insertBatch(records);
+        if (this.writer?.available) await this.writer.insertFile(segment.file);
+        else await this.repository.insertBatch(segment.records ?? readJournal(segment.file));
       } catch (error) {
         if (this.failures++ % 40 === 0)
           this.logger.error('usage ledger: cannot write to the store; records stay journaled and are retried', {
@@ -137,7 +148,8 @@ export class UsageLedger {
       this.options.journalDir,
       `${Date.now().toString().padStart(15, '0')}-${process.pid}-${String(++this.sequence).padStart(6, '0')}.ndjson`,
     );
-    const segment: Segment = { file, fd: openSync(file, 'a'), records: [], count: 0 };
+    // With a writer thread the file is the only copy the flush needs: nothing is kept in memory.
+    const segment: Segment = { file, fd: openSync(file, 'a'), records: this.writer?.available ? null : [], count: 0 };
     this.segments.push(segment);
     this.current = segment;
     return segment;

@@ -1,7 +1,9 @@
 import { Migrator } from 'kysely';
 import type { Kysely } from 'kysely';
+import type { Logger } from '../../core/logger.js';
 import type { ModelInfo } from '../../core/models.js';
 import type { ModelCacheRepository, Store, StoreBackend } from '../store.js';
+import type { UsageJournalWriter } from '../usage-repository.js';
 import { SqlAgentRepository } from './sql-agent-repository.js';
 import { SqlBudgetRepository } from './sql-budget-repository.js';
 import { SqlFunctionRepository } from './sql-function-repository.js';
@@ -31,12 +33,13 @@ export class SqlStore implements Store {
   protected constructor(
     readonly backend: StoreBackend,
     protected readonly db: Kysely<SqlSchema>,
+    options: { usageJournalWriter?: (logger: Logger) => UsageJournalWriter } = {},
   ) {
     const dialect = backend === 'postgres' ? 'postgres' : 'sqlite';
     this.modelCache = new SqlModelCache(db);
     this.gatewayKeys = new SqlGatewayKeyRepository(db);
     this.providerKeys = new SqlProviderKeyRepository(db);
-    this.usage = new SqlUsageRepository(db);
+    this.usage = new SqlUsageRepository(db, options.usageJournalWriter);
     this.budgets = new SqlBudgetRepository(db, dialect);
     this.agents = new SqlAgentRepository(db);
     this.workflows = new SqlWorkflowRepository(db);

@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import type { ExpressionBuilder, Kysely, SelectQueryBuilder } from 'kysely';
+import type { Logger } from '../../core/logger.js';
 import type {
   UsageBucket,
   UsageDimension,
   UsageFilter,
   UsageGroup,
+  UsageJournalWriter,
   UsageRecord,
   UsageRepository,
   UsageTotals,
@@ -29,8 +31,15 @@ type UsageQuery = SelectQueryBuilder<SqlSchema, 'usage_records', object>;
 export class SqlUsageRepository implements UsageRepository {
   private readonly inserter: CompiledBatchInsert<SqlSchema['usage_records']>;
 
-  constructor(private readonly db: Kysely<SqlSchema>) {
+  constructor(
+    private readonly db: Kysely<SqlSchema>,
+    private readonly journalWriter?: (logger: Logger) => UsageJournalWriter,
+  ) {
     this.inserter = new CompiledBatchInsert(db, 'usage_records', 'id');
+  }
+
+  openJournalWriter(logger: Logger): UsageJournalWriter | undefined {
+    return this.journalWriter?.(logger);
   }
 
   /** One transaction, with statements compiled once per size (the ledger's flush is the hot caller). */
@@ -116,7 +125,12 @@ function toTotals(row: AggregateRow | undefined): UsageTotals {
   };
 }
 
-function toRow(record: UsageRecord): SqlSchema['usage_records'] {
+/**
+ * A record as its `usage_records` row. Self-contained on purpose (no outside names, no nested
+ * functions): the SQLite writer thread runs this very function, from its source text
+ * (`sqlite/journal-writer-source.ts`), so the two insert paths cannot map columns differently.
+ */
+export function toRow(record: UsageRecord): SqlSchema['usage_records'] {
   return {
     id: record.id,
     at: record.at,

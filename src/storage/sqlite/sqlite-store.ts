@@ -4,19 +4,22 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { SqlStore } from '../sql/sql-store.js';
 import type { SqlSchema } from '../sql/sql-schema.js';
+import { SqliteJournalWriter } from './sqlite-journal-writer.js';
 
 /**
  * The embedded default store: one SQLite file (WAL mode, synchronous=NORMAL, foreign keys on) under the
  * data directory, through Kysely over better-sqlite3. A committed transaction survives a crash of the
  * process (WAL is in the OS page cache); `synchronous=NORMAL` trades the last transactions on a power
- * loss for speed, as most embedded servers do.
+ * loss for speed, as most embedded servers do. For a file (not `:memory:`, which one thread alone can
+ * see), the usage ledger's inserts run on a worker thread with its own connection
+ * (`sqlite-journal-writer.ts`, docs/adr/0015-ledger-writer-thread.md).
  */
 export class SqliteStore extends SqlStore {
   private constructor(
     readonly file: string,
     db: Kysely<SqlSchema>,
   ) {
-    super('sqlite', db);
+    super('sqlite', db, file === ':memory:' ? {} : { usageJournalWriter: (logger) => new SqliteJournalWriter(file, logger) });
   }
 
   static async open(file: string): Promise<SqliteStore> {
