@@ -5,14 +5,16 @@
  * compiler, function runtimes, PostgreSQL, NATS…). Packages with native addons or files of their own
  * (wasm) stay external and load from node_modules at run time. Type checking is `npm run typecheck`.
  *
- *   node scripts/build.mjs            → dist/bundle/ (+ dist/bundle/meta.json for `esbuild --analyze`)
+ *   node scripts/build.mjs                 → dist/bundle/ (+ meta.json, esbuild's metafile)
+ *   node scripts/build.mjs --outdir DIR    → DIR (the production-build test builds into a scratch directory)
  */
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '..');
-const outdir = join(root, 'dist/bundle');
+const outdirFlag = process.argv.indexOf('--outdir');
+const outdir = outdirFlag === -1 ? join(root, 'dist/bundle') : resolve(process.argv[outdirFlag + 1] ?? '');
 
 /** Loaded from node_modules at run time: native addons, and packages that locate their own files (wasm) next to their code. */
 export const externalPackages = [
