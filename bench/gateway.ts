@@ -11,10 +11,16 @@ import { join } from 'node:path';
 import { launch } from './processes.js';
 import type { Managed } from './processes.js';
 
-/** A built tree: its `dist/src/main.js` is what is spawned. */
+/** A built tree: its bundle `dist/bundle/main.js` is what is spawned (`dist/src/main.js` for commits before the bundle). */
 export interface GatewayBuild {
   label: string;
   root: string;
+}
+
+/** The entry file of a build: the bundle (ADR 0014), or tsc's output tree for a commit that predates it. */
+export function entryOf(build: GatewayBuild): string {
+  const bundle = join(build.root, 'dist/bundle/main.js');
+  return existsSync(bundle) || !existsSync(join(build.root, 'dist/src/main.js')) ? bundle : join(build.root, 'dist/src/main.js');
 }
 
 export interface GatewayInstance {
@@ -26,21 +32,24 @@ export interface GatewayInstance {
 
 /**
  * Builds `ref` (a commit, branch or tag of this repository) into a scratch directory: `git archive` of
- * the ref, this checkout's node_modules linked in, `tsc -p tsconfig.build.json`. Nothing in the
- * repository or its git metadata changes.
+ * the ref, this checkout's node_modules linked in, then the ref's own build: `node scripts/build.mjs`
+ * (the bundle), or `tsc -p tsconfig.build.json` for a commit from before it. Nothing in the repository
+ * or its git metadata changes.
  */
 export function buildBaseline(root: string, ref: string): GatewayBuild {
   const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', ref], { encoding: 'utf8' }).trim();
   const dir = mkdtempSync(join(tmpdir(), `cb-bench-baseline-${commit}-`));
   execFileSync('sh', ['-c', `git -C "${root}" archive "${commit}" | tar -x -C "${dir}"`]);
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.build.json')], { cwd: dir, stdio: 'inherit' });
+  if (existsSync(join(dir, 'scripts/build.mjs')))
+    execFileSync(process.execPath, [join(dir, 'scripts/build.mjs')], { cwd: dir, stdio: 'inherit' });
+  else execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.build.json')], { cwd: dir, stdio: 'inherit' });
   return { label: `gateway@${commit}`, root: dir };
 }
 
 /** Creates a gateway key in `dataDir` with the built CLI (`keys create`), the way an operator would. */
 export function createKey(build: GatewayBuild, dataDir: string): string {
-  const key = execFileSync(process.execPath, [join(build.root, 'dist/src/main.js'), 'keys', 'create', '--name', 'bench'], {
+  const key = execFileSync(process.execPath, [entryOf(build), 'keys', 'create', '--name', 'bench'], {
     cwd: dataDir,
     env: { PATH: process.env['PATH'] ?? '', HOME: dataDir, CB_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
     encoding: 'utf8',
@@ -66,7 +75,7 @@ export async function startGateway(
   extraNodeArgs: string[] = [],
 ): Promise<GatewayInstance> {
   const { dataDir, key } = prepareDataDir(build, name);
-  const main = join(build.root, 'dist/src/main.js');
+  const main = entryOf(build);
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build`);
   const managed = await launch(
     name,

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { closeLoad, fixedRate, median, sequential, timed, wrk } from './load.js';
 import type { Target, WrkResult } from './load.js';
-import { buildBaseline, prepareDataDir, startGateway } from './gateway.js';
+import { buildBaseline, entryOf, prepareDataDir, startGateway } from './gateway.js';
 import type { GatewayBuild } from './gateway.js';
 import { cpuMicros, launch, memory } from './processes.js';
 import type { Managed } from './processes.js';
@@ -216,7 +216,7 @@ async function coldStart(): Promise<{ gateway: number; reference: number }> {
   const { dataDir, key } = prepareDataDir(current, 'cold');
   const gateway = await measure(
     'gateway-cold',
-    [join(root, 'dist/src/main.js'), 'serve'],
+    [entryOf(current), 'serve'],
     {
       PORT: String(gatewayPort),
       HOST: '127.0.0.1',

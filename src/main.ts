@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { version } from './app/container.js';
+import { version } from './app/version.js';
 import { configCheck } from './cli/config-check.js';
 import { registerKeyCommands } from './cli/keys.js';
 import { registerWorkflowCommands } from './cli/workflow.js';

@@ -1,14 +1,18 @@
-import { Ajv } from 'ajv';
-import type { ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
 
 /**
  * Structured output: an agent's answer checked against its JSON schema with Ajv (docs/adr/0013). The
  * schema is compiled once per definition; a schema Ajv cannot compile is a definition error.
  * Keywords Ajv does not know (`strict: false`) are ignored rather than refused, because providers'
- * structured-output dialects add their own (`propertyOrdering`, `strict`).
+ * structured-output dialects add their own (`propertyOrdering`, `strict`). Ajv is loaded on the first
+ * schema compiled, not at start (docs/adr/0014-bundled-build-and-lazy-loading.md).
  */
 
-const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+let ajv: Ajv | undefined;
+const instance = (): Ajv =>
+  (ajv ??= new (createRequire(import.meta.url)('ajv') as typeof AjvModule).Ajv({ allErrors: true, strict: false, validateFormats: false }));
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export type OutputCheck = { ok: true; value: unknown } | { ok: false; problems: string[] };
@@ -20,7 +24,7 @@ export function compileOutputSchema(
   const cached = compiled.get(schema);
   if (cached) return { ok: true, validate: cached };
   try {
-    const validate = ajv.compile(schema);
+    const validate = instance().compile(schema);
     compiled.set(schema, validate);
     return { ok: true, validate };
   } catch (error) {

@@ -65,6 +65,8 @@ export class FunctionService {
   private readonly inFlight = new Set<Promise<unknown>>();
   private subscriptions: BusSubscription[] = [];
   private readonly stopping = new AbortController();
+  /** Settles once `start()`'s probe of every runtime has logged its warning, if any. */
+  runtimesChecked: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FunctionServiceOptions) {
     this.runners = new Map(options.runners.map((runner) => [runner.runtime, runner]));
@@ -84,7 +86,7 @@ export class FunctionService {
     });
   }
 
-  /** Loads the definitions, subscribes to engine events and resumes executions left pending. */
+  /** Loads the definitions, subscribes to engine events, resumes executions left pending and starts probing the runtimes. */
   async start(): Promise<void> {
     for (const stored of await this.options.repository.listDefinitions()) {
       this.known.add(stored.name);
@@ -98,10 +100,14 @@ export class FunctionService {
       const target = this.definitions.get(record.functionName);
       if (target) this.track(this.executor.runWhenDue(record, target.compiled));
     }
-    for (const runner of this.runners.values()) {
-      const state = await runner.readiness();
-      if (!state.ready) this.options.logger.warn(`functions: runtime '${runner.runtime}' is not usable`, { reason: state.reason });
-    }
+    // The runtimes are probed (bubblewrap runs a sandbox) while the rest of the server starts; `serve`
+    // waits for `runtimesChecked` before it listens, so the warnings still come before "listening".
+    this.runtimesChecked = Promise.all(
+      [...this.runners.values()].map(async (runner) => {
+        const state = await runner.readiness();
+        if (!state.ready) this.options.logger.warn(`functions: runtime '${runner.runtime}' is not usable`, { reason: state.reason });
+      }),
+    ).then(() => undefined);
   }
 
   /**

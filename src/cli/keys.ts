@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { keyringOf, openStore } from '../app/container.js';
+import { keyringOf, openStore } from '../app/backends.js';
 import { GatewayKeyAdmin } from '../app/gateway-key-admin.js';
 import type { GatewayKeyView } from '../app/gateway-key-admin.js';
 import { rotateMasterKey } from '../app/provider-key-admin.js';

@@ -35,6 +35,7 @@ export async function serve(
       'gateway keys are required; no CB_ADMIN_KEY is set, so the admin API is closed (set CB_ADMIN_KEY to manage keys over HTTP)',
     );
   }
+  await container.functions.runtimesChecked;
   let address: string;
   try {
     address = await app.listen({ host: config.server.host, port: config.server.port });

@@ -1,21 +1,18 @@
 import type { Command } from 'commander';
-import { openStore } from '../app/container.js';
-import { PipelineService } from '../app/pipeline-service.js';
-import { WorkflowService } from '../app/workflow-service.js';
+import { openStore } from '../app/backends.js';
+import type { PipelineService } from '../app/pipeline-service.js';
+import type { WorkflowService } from '../app/workflow-service.js';
 import { systemClock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { loadConfig } from '../config/load-config.js';
 import { MemoryEventBus } from '../streaming/memory-event-bus.js';
 import type { Store } from '../storage/store.js';
-import { workflowApply } from './workflow-apply.js';
-import { workflowCheck } from './workflow-check.js';
-import { workflowRun } from './workflow-run.js';
-import { workflowStatus } from './workflow-status.js';
 
 /**
  * `circuit-breaker workflow check|apply|run|status` (docs/workflows.md, "CLI"). `check` needs nothing
- * but the file; the others work on the configured store (the same database the server uses).
+ * but the file; the others work on the configured store (the same database the server uses). Each
+ * command loads its implementation (the engine, the store) when it runs, not when the CLI starts.
  */
 export function registerWorkflowCommands(program: Command): void {
   const workflow = program.command('workflow').description('workflow definitions and instances');
@@ -24,12 +21,16 @@ export function registerWorkflowCommands(program: Command): void {
     .argument('<file>', 'a workflow definition (YAML or JSON)')
     .description('analyse a definition file and print the report (exit code 1 on errors)')
     .option('--json', 'print the report as JSON')
-    .action((file: string, options: { json?: boolean }) => run(() => workflowCheck(file, options)));
+    .action((file: string, options: { json?: boolean }) =>
+      run(async () => (await import('./workflow-check.js')).workflowCheck(file, options)),
+    );
   workflow
     .command('apply')
     .argument('<file>', 'a workflow definition (YAML or JSON)')
     .description('publish the definition (a new version when its id exists) and print the report')
-    .action((file: string) => withWorkflows((workflows, pipelines) => workflowApply(workflows, pipelines, file)));
+    .action((file: string) =>
+      withWorkflows(async (workflows, pipelines) => (await import('./workflow-apply.js')).workflowApply(workflows, pipelines, file)),
+    );
   workflow
     .command('run')
     .argument('<workflow>', 'the workflow id')
@@ -38,7 +39,7 @@ export function registerWorkflowCommands(program: Command): void {
     .option('--variables <json>', 'instance variables, a JSON object')
     .option('--json', 'print JSON')
     .action((workflowId: string, options: { data?: string; variables?: string; json?: boolean }) =>
-      withWorkflows((workflows) => workflowRun(workflows, workflowId, options)),
+      withWorkflows(async (workflows) => (await import('./workflow-run.js')).workflowRun(workflows, workflowId, options)),
     );
   workflow
     .command('status')
@@ -46,7 +47,7 @@ export function registerWorkflowCommands(program: Command): void {
     .description('show an instance: status, marking, what can fire, last events')
     .option('--json', 'print JSON')
     .action((instanceId: string, options: { json?: boolean }) =>
-      withWorkflows((workflows) => workflowStatus(workflows, instanceId, options)),
+      withWorkflows(async (workflows) => (await import('./workflow-status.js')).workflowStatus(workflows, instanceId, options)),
     );
 }
 
@@ -64,6 +65,11 @@ function withWorkflows(body: (workflows: WorkflowService, pipelines: PipelineSer
   return run(async () => {
     let store: Store | undefined;
     try {
+      // The engine (and its rule compiler) loads only for the command that needs it.
+      const [{ PipelineService }, { WorkflowService }] = await Promise.all([
+        import('../app/pipeline-service.js'),
+        import('../app/workflow-service.js'),
+      ]);
       store = await openStore(loadConfig());
       const workflows = new WorkflowService({
         repository: store.workflows,

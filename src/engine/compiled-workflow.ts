@@ -1,5 +1,6 @@
-import { Ajv } from 'ajv';
-import type { ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { compileRule, isRuleRef } from '../rules/index.js';
 import type { CompiledRule, RuleIssue, RuleRegistry } from '../rules/index.js';
 import type { GuardSource, PlaceDefinition, TransitionDefinition, WorkflowDefinition } from './workflow-definition.js';
@@ -44,11 +45,13 @@ export class CompiledWorkflow {
     readonly definition: WorkflowDefinition,
     readonly registry?: RuleRegistry,
   ) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    // Ajv is loaded for the first definition with a place schema, not at start (ADR 0014).
+    let ajv: Ajv | undefined;
     definition.places.forEach((place, index) => {
       if (!this.places.has(place.id)) this.places.set(place.id, place);
       if (place.schema === undefined) return;
       try {
+        ajv ??= new (createRequire(import.meta.url)('ajv') as typeof AjvModule).Ajv({ allErrors: true, strict: false });
         this.validators.set(place.id, ajv.compile(place.schema));
       } catch (error) {
         this.problems.push({ path: `places[${index}].schema`, message: `not a valid JSON schema: ${(error as Error).message}` });

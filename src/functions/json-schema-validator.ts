@@ -1,9 +1,8 @@
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import formatsImport from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 
-// ajv-formats' types describe its CommonJS build; under Node's ESM the plugin is the default export itself.
-const addFormats = ((formatsImport as { default?: unknown }).default ?? formatsImport) as (ajv: Ajv) => Ajv;
+const require = createRequire(import.meta.url);
 
 /** A compiled JSON schema: `check` answers a list of findings (empty = valid). */
 export interface CompiledSchema {
@@ -16,12 +15,17 @@ export type SchemaCompileResult = { ok: true; schema: CompiledSchema } | { ok: f
  * JSON Schema (draft-07) validation through Ajv (docs/adr/0009): compiled once per definition, run on
  * every input before a function starts and on every output after it ends. Strict mode, so a typo in a
  * keyword or an unknown format is an error when the function is registered rather than a silent pass;
- * the standard formats (`date-time`, `email`, `uri`, ...) come from ajv-formats.
+ * the standard formats (`date-time`, `email`, `uri`, ...) come from ajv-formats. Ajv is loaded and set
+ * up on the first schema compiled, not at start (docs/adr/0014-bundled-build-and-lazy-loading.md).
  */
 export class JsonSchemaValidator {
-  private readonly ajv: Ajv;
+  private ajv: Ajv | undefined;
 
-  constructor() {
+  private instance(): Ajv {
+    if (this.ajv) return this.ajv;
+    const { Ajv } = require('ajv') as typeof AjvModule;
+    // ajv-formats is CommonJS: its plugin is `module.exports` (with a `default` twin).
+    const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
     // strict: unknown keywords and formats are errors; `required` without `properties` and keywords used
     // without their `type` stay allowed (common, valid JSON Schema).
     this.ajv = new Ajv({
@@ -33,12 +37,13 @@ export class JsonSchemaValidator {
       validateSchema: true,
     });
     addFormats(this.ajv);
+    return this.ajv;
   }
 
   compile(schema: Record<string, unknown>): SchemaCompileResult {
     let validate: ValidateFunction;
     try {
-      validate = this.ajv.compile(schema);
+      validate = this.instance().compile(schema);
     } catch (error) {
       return { ok: false, message: error instanceof Error ? error.message : String(error) };
     }

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { newQuickJSWASMModuleFromVariant, newVariant } from 'quickjs-emscripten-core';
+import type * as QuickJSCore from 'quickjs-emscripten-core';
 import type {
   CustomizeVariantOptions,
   QuickJSContext,
@@ -8,15 +9,13 @@ import type {
   QuickJSSyncVariant,
   QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
-import releaseSyncImport from '@jitl/quickjs-wasmfile-release-sync';
-import { minimumJavascriptMemoryMb } from './function-definition.js';
 import { parseLastLine } from './output-contract.js';
 import { BoundedText } from './bounded-text.js';
 import type { FunctionRunner, RunnerReadiness, RunOutcome, RunRequest, RunVerdict } from './function-runner.js';
 import { RunErrorCode } from './function-runner.js';
 
-// The package's types describe its CommonJS build (a `default` property); Node's ESM import gives the variant itself.
-const releaseSync = ((releaseSyncImport as { default?: unknown }).default ?? releaseSyncImport) as QuickJSSyncVariant;
+/** The WebAssembly build of QuickJS, a file of its package. */
+const wasmPath = (): string => createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
 
 /**
  * JavaScript functions in QuickJS compiled to WebAssembly (quickjs-emscripten, docs/adr/0009). The code
@@ -30,31 +29,50 @@ const releaseSync = ((releaseSyncImport as { default?: unknown }).default ?? rel
  * memory limit: QuickJS's own `setMemoryLimit` under Emscripten bounds single allocations only
  * (upstream quickjs-emscripten issue #271), so the hard bound is the memory the instance can grow to.
  * The time limit is an interrupt handler QuickJS calls while it runs.
+ *
+ * quickjs-emscripten and the WebAssembly module are loaded and compiled on the first run, not at start
+ * (docs/adr/0014-bundled-build-and-lazy-loading.md): a server with no JavaScript function never needs them.
  */
 export class QuickJsRunner implements FunctionRunner {
   readonly runtime = 'javascript' as const;
-  private compiled: Promise<WasmModule> | undefined;
+  private compiled: Promise<{ wasmModule: WasmModule; core: typeof QuickJSCore; variant: QuickJSSyncVariant }> | undefined;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** A fresh QuickJS instance whose memory cannot grow past `memoryMb` (the WebAssembly module is compiled once). */
   private async load(memoryMb: number): Promise<QuickJSWASMModule> {
-    this.compiled ??= readFile(createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync/wasm')).then((bytes) =>
-      wasm.compile(bytes),
-    );
-    const wasmModule = await this.compiled;
+    this.compiled ??= Promise.all([
+      readFile(wasmPath()).then((bytes) => wasm.compile(bytes)),
+      import('quickjs-emscripten-core'),
+      import('@jitl/quickjs-wasmfile-release-sync'),
+    ]).then(([wasmModule, core, variant]) => ({
+      wasmModule,
+      core,
+      // The package's types describe its CommonJS build (a `default` property); Node's ESM import gives the variant itself.
+      variant: ((variant as { default?: unknown }).default ?? variant) as QuickJSSyncVariant,
+    }));
+    const { wasmModule, core, variant } = await this.compiled;
     const maximum = Math.max(initialPages + 16, Math.floor(memoryMb * 16));
     const wasmMemory = new wasm.Memory({ initial: initialPages, maximum });
-    return newQuickJSWASMModuleFromVariant(newVariant(releaseSync, { wasmModule, wasmMemory }));
+    return core.newQuickJSWASMModuleFromVariant(core.newVariant(variant, { wasmModule, wasmMemory }));
   }
 
+  /** Ready when the WebAssembly build is installed; it is compiled by the first run (a run that cannot load it fails with the reason). */
   async readiness(): Promise<RunnerReadiness> {
+    if (this.compiled) {
+      try {
+        await this.compiled;
+        return { ready: true, detail: 'QuickJS (WebAssembly) loaded' };
+      } catch (error) {
+        return { ready: false, reason: `QuickJS could not be loaded: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    }
     try {
-      await this.load(minimumJavascriptMemoryMb);
-      return { ready: true, detail: 'QuickJS (WebAssembly) loaded' };
+      if (!existsSync(wasmPath())) return { ready: false, reason: 'QuickJS could not be loaded: its WebAssembly file is missing' };
     } catch (error) {
       return { ready: false, reason: `QuickJS could not be loaded: ${error instanceof Error ? error.message : String(error)}` };
     }
+    return { ready: true, detail: 'QuickJS (WebAssembly) installed; compiled on the first run' };
   }
 
   async run(request: RunRequest): Promise<RunOutcome> {

@@ -1,4 +1,5 @@
-import { celEnv, parse, plan } from '@bufbuild/cel';
+import type { CelEnv } from '@bufbuild/cel';
+import { celLibrary } from './cel-library.js';
 import { builtinIdentifiers, positionOf, specialForms, walkCel } from './cel-ast.js';
 import type { ParsedCel } from './cel-ast.js';
 import { CelRule } from './cel-rule.js';
@@ -14,7 +15,8 @@ import { didYouMean } from './suggest-name.js';
 export const maxExpressionLength = 4096;
 
 /** One environment for every rule: the standard library, with RE2 matching through the guarded cache. */
-const environment = celEnv({ re2: celRegexEngine });
+let sharedEnvironment: CelEnv | undefined;
+const environment = (): CelEnv => (sharedEnvironment ??= celLibrary().celEnv({ re2: celRegexEngine }));
 
 /**
  * Compiles a CEL expression once: parse, check every name against the declared variables and the
@@ -54,8 +56,8 @@ export function compileCelRule(text: string, options: RuleCompileOptions, path =
   const issues = checkNames(parsed.parsed, expression, options.variables, path);
   if (issues.length > 0) return { ok: false, issues };
   try {
-    const program = plan(environment, parsed.parsed);
-    return { ok: true, rule: new CelRule(expression, text, parsed.parsed, program, environment, options.variables, warnings) };
+    const program = celLibrary().plan(environment(), parsed.parsed);
+    return { ok: true, rule: new CelRule(expression, text, parsed.parsed, program, environment(), options.variables, warnings) };
   } catch (error) {
     return fail(ruleError(RuleIssueCode.limitExceeded, atPath(path, `the expression cannot be prepared: ${String(error)}`), path));
   }
@@ -65,7 +67,7 @@ type ParseOutcome = { ok: true; parsed: ParsedCel } | { ok: false; message: stri
 
 function parseCel(text: string): ParseOutcome {
   try {
-    return { ok: true, parsed: parse(text) };
+    return { ok: true, parsed: celLibrary().parse(text) };
   } catch (error) {
     if (error instanceof RangeError) return { ok: false, message: 'the expression nests too deeply', offset: 0 };
     const details = error as { rawMessage?: unknown; location?: { start?: { offset?: unknown } } };
@@ -100,7 +102,7 @@ function checkNames(parsed: ParsedCel, text: string, variables: readonly string[
       report(RuleIssueCode.unknownVariable, node.id, `message type '${kind.value.messageName}' is not known: rules have no message types`);
     } else if (kind.case === 'callExpr') {
       const name = kind.value.function;
-      if (!specialForms.has(name) && environment.funcs.find(name) === undefined) {
+      if (!specialForms.has(name) && environment().funcs.find(name) === undefined) {
         report(RuleIssueCode.unknownFunction, node.id, `unknown function '${name}'${didYouMean(name, functionNames())}`);
       }
       const pattern = name === 'matches' ? kind.value.args[kind.value.target === undefined ? 1 : 0] : undefined;
@@ -115,7 +117,7 @@ function checkNames(parsed: ParsedCel, text: string, variables: readonly string[
 }
 
 function functionNames(): string[] {
-  return Array.from(environment.funcs, (func) => func.name).filter((name) => /^[a-z]/i.test(name));
+  return Array.from(environment().funcs, (func) => func.name).filter((name) => /^[a-z]/i.test(name));
 }
 
 function fail(issue: RuleIssue): RuleCompileResult {

@@ -1,4 +1,3 @@
-import { plan } from '@bufbuild/cel';
 import type { CelEnv } from '@bufbuild/cel';
 import { readPath, startOf, walkCel } from './cel-ast.js';
 import type { CelExpr, ParsedCel } from './cel-ast.js';
@@ -9,6 +8,7 @@ import type { RuleData } from './compiled-rule.js';
 import { lookupPath } from './field-path.js';
 import { combine, traceOutcome } from './rule-verdict.js';
 import type { RuleTrace } from './rule-verdict.js';
+import { celLibrary } from './cel-library.js';
 
 /** Explains one evaluation of a CEL rule. */
 export type CelExplainer = (data: RuleData) => RuleTrace;
@@ -48,7 +48,7 @@ export function explainCel(parsed: ParsedCel, text: string, environment: CelEnv,
     return {
       type: 'leaf',
       source: text.slice(start, end).trim(),
-      program: plan(environment, expr),
+      program: celLibrary().plan(environment, expr),
       references: referencedPaths(expr, variables),
     };
   }

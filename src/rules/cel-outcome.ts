@@ -1,5 +1,5 @@
-import { isCelError } from '@bufbuild/cel';
 import type { CelError, CelInput, CelResult, plan } from '@bufbuild/cel';
+import { celLibrary } from './cel-library.js';
 import { findNode, positionOf, readPath } from './cel-ast.js';
 import type { ParsedCel } from './cel-ast.js';
 import type { RuleData } from './compiled-rule.js';
@@ -28,7 +28,7 @@ export function runProgram(program: CelProgram, data: RuleData): CelResult | Err
 /** A program's result as a verdict: only the boolean `true` passes. */
 export function celVerdict(result: CelResult | Error, parsed: ParsedCel, text: string, data: RuleData): RuleVerdict {
   if (result === true || result === false) return verdictOf(result);
-  if (isCelError(result)) return { passed: false, value: undefined, error: celEvaluationError(result, parsed, text, data) };
+  if (celLibrary().isCelError(result)) return { passed: false, value: undefined, error: celEvaluationError(result, parsed, text, data) };
   if (result instanceof Error)
     return { passed: false, value: undefined, error: { code: RuleErrorCode.evaluationError, message: result.message } };
   const value = toPlainValue(result);

@@ -1,4 +1,4 @@
-import { RE2JS } from '@bufbuild/re2';
+import { re2Library } from './cel-library.js';
 
 /**
  * Regular expressions for `matches`, in both rule forms, run on RE2 (`@bufbuild/re2`, the engine CEL's
@@ -29,7 +29,7 @@ export function compileRegex(pattern: string): { ok: true; matcher: RegexMatcher
   const cached = cache.get(pattern);
   if (cached !== undefined) return { ok: true, matcher: cached };
   try {
-    const compiled = RE2JS.compile(pattern);
+    const compiled = re2Library().RE2JS.compile(pattern);
     const matcher: RegexMatcher = { test: (text) => compiled.test(text) };
     if (cache.size >= maxCachedPatterns) cache.clear();
     cache.set(pattern, matcher);

@@ -1,4 +1,4 @@
-import { isCelList, isCelMap, isCelUint } from '@bufbuild/cel';
+import { celLibrary } from './cel-library.js';
 
 /**
  * Plain-data helpers shared by both rule forms: deep JSON equality, type names for messages, short
@@ -43,6 +43,8 @@ export function renderValue(value: unknown, limit = 80): string {
 /** A CEL result as plain data: int/uint → number (string past 2^53), list → array, map → object. */
 export function toPlainValue(value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  const { isCelList, isCelMap, isCelUint } = celLibrary();
   if (isCelUint(value)) return toPlainValue(value.value);
   if (isCelList(value)) return Array.from(value, (item) => toPlainValue(item));
   if (isCelMap(value)) {
@@ -51,7 +53,6 @@ export function toPlainValue(value: unknown): unknown {
     return result;
   }
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item: unknown) => toPlainValue(item));
   if (Object.getPrototypeOf(value) === Object.prototype) {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toPlainValue(item)]));

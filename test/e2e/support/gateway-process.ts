@@ -27,11 +27,14 @@ export interface GatewayOptions {
   dataDir?: string;
   /** The entry file to run instead of `src/main.ts serve` (a harness that wires test executors). */
   entry?: string;
+  /** A built bundle to run with plain node (`node <bundle> serve`, no tsx) instead of the source. */
+  bundle?: string;
 }
 
 /**
  * Starts the real server as a child process (`src/main.ts serve` through tsx, so tests always run the
- * current source) on a free loopback port, and resolves once it logs that it is listening.
+ * current source; or a built bundle with `bundle`) on a free loopback port, and resolves once it logs
+ * that it is listening.
  */
 export async function startGateway(options: GatewayOptions = {}): Promise<GatewayProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cb-e2e-'));
@@ -50,8 +53,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     writeFileSync(file, options.configYaml);
     env['CB_CONFIG'] = file;
   }
-  const args = options.entry === undefined ? [join(root, 'src/main.ts'), 'serve'] : [options.entry];
-  const child = spawn(process.execPath, ['--import', tsxLoader, ...args], {
+  const args =
+    options.bundle !== undefined
+      ? [options.bundle, 'serve']
+      : ['--import', tsxLoader, ...(options.entry === undefined ? [join(root, 'src/main.ts'), 'serve'] : [options.entry])];
+  const child = spawn(process.execPath, args, {
     cwd: dataDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
