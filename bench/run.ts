@@ -24,12 +24,12 @@ const quick = process.argv.includes('--quick');
 const skipPortkey = process.argv.includes('--no-portkey');
 const seconds = quick ? 5 : 30;
 const warmup = quick ? 3 : 5; // JIT: a 1 s warm-up leaves the larger programs (gateway, Portkey) visibly cold
-const rounds = quick ? 1 : 3;
 const ports = { upstream: 17001, anthropic: 17002, slow: 17003, reference: 17010, gateway: 17011, baseline: 17012, portkey: 17013 };
 const option = (name: string): string | undefined => {
   const at = process.argv.indexOf(name);
   return at === -1 ? undefined : process.argv[at + 1];
 };
+const rounds = Number(option('--rounds') ?? (quick ? 1 : 3));
 const current: GatewayBuild = { label: 'gateway', root };
 const baselineRef = option('--baseline');
 let baseline: GatewayBuild | undefined;

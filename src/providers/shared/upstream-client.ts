@@ -1,5 +1,5 @@
-import { Agent, errors as undiciErrors, request } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import type * as UndiciModule from 'undici';
 import { ErrorCode, ProviderError } from '../../core/errors.js';
 
 /** Timeouts of upstream calls, in milliseconds. */
@@ -45,18 +45,32 @@ export interface UpstreamResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
+type Undici = typeof UndiciModule;
+/** undici (~20 MB resident) loads with the first upstream call, not at start-up. */
+let undici: Undici | undefined;
+let loading: Promise<Undici> | undefined;
+async function loadUndici(): Promise<Undici> {
+  if (undici) return undici;
+  // A bundle (esbuild) may hand the CommonJS package over as the namespace's `default`.
+  loading ??= import('undici').then((module) => (undici = 'Agent' in module ? module : (module as unknown as { default: Undici }).default));
+  return loading;
+}
+
 /**
  * One keep-alive connection pool per provider, and the translation of transport failures (refused,
  * reset, timed out) into retryable `ProviderError`s. Adapters own one each.
  */
 export class UpstreamClient {
-  private readonly agent: Agent;
+  private agent: Agent | undefined;
 
   constructor(
     readonly provider: string,
     private readonly timeouts: UpstreamTimeouts = defaultTimeouts,
-  ) {
-    this.agent = new Agent({
+  ) {}
+
+  private agentOf(library: Undici): Agent {
+    const { timeouts } = this;
+    this.agent ??= new library.Agent({
       connect: { timeout: timeouts.connectMs },
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.idleMs,
@@ -66,12 +80,14 @@ export class UpstreamClient {
       connections: maxConnectionsPerOrigin,
       pipelining: 1,
     });
+    return this.agent;
   }
 
   async send(upstream: UpstreamRequest): Promise<UpstreamResponse> {
     try {
-      const response = await request(upstream.url, {
-        dispatcher: this.agent,
+      const library = undici ?? (await loadUndici());
+      const response = await library.request(upstream.url, {
+        dispatcher: this.agentOf(library),
         method: upstream.method ?? 'POST',
         headers: upstream.headers,
         body: upstream.body,
@@ -87,9 +103,11 @@ export class UpstreamClient {
   transportError(error: unknown, signal?: AbortSignal): ProviderError | unknown {
     if (error instanceof ProviderError) return error;
     if (signal?.aborted) return signal.reason ?? error;
+    // undici is loaded once a call was sent; an error before that has no undici class.
+    const undiciErrors = undici?.errors;
     const provider = this.provider;
     const code = (error as { code?: string } | null)?.code ?? '';
-    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    if (undiciErrors && (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError)) {
       const what = error instanceof undiciErrors.HeadersTimeoutError ? 'answer' : 'send anything more';
       return new ProviderError(ErrorCode.upstreamTimeout, `Provider '${provider}' did not ${what} in time.`, {
         status: 504,
@@ -98,7 +116,7 @@ export class UpstreamClient {
         cause: error,
       });
     }
-    if (error instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    if ((undiciErrors && error instanceof undiciErrors.ConnectTimeoutError) || code === 'UND_ERR_CONNECT_TIMEOUT') {
       return new ProviderError(ErrorCode.upstreamTimeout, `Connecting to provider '${provider}' timed out.`, {
         status: 504,
         provider,
@@ -106,7 +124,7 @@ export class UpstreamClient {
         cause: error,
       });
     }
-    if (!(error instanceof undiciErrors.UndiciError) && !transportCodes.has(code)) return error;
+    if (!(undiciErrors && error instanceof undiciErrors.UndiciError) && !transportCodes.has(code)) return error;
     const detail = code === 'ECONNREFUSED' ? 'refused the connection' : 'closed the connection unexpectedly';
     return new ProviderError(ErrorCode.upstreamUnavailable, `Provider '${provider}' ${detail}.`, {
       status: 502,
@@ -117,7 +135,7 @@ export class UpstreamClient {
   }
 
   close(): Promise<void> {
-    return this.agent.close();
+    return this.agent?.close() ?? Promise.resolve();
   }
 }
 
