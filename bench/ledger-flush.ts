@@ -13,42 +13,13 @@ import { toRow } from '../src/storage/sql/sql-usage-repository.js';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import type { UsageRecord, UsageRepository } from '../src/storage/usage-repository.js';
 import { UsageLedger } from '../src/usage/usage-ledger.js';
+import { usageRecord as baseRecord } from '../test/support/unit.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 5);
 const directory = mkdtempSync(join(tmpdir(), 'cb-ledger-bench-'));
 
-const usageRecord = (): UsageRecord => ({
-  id: randomUUID(),
-  at: Date.now(),
-  requestId: `req_${randomUUID()}`,
-  endpoint: 'chat',
-  keyId: 'key_0123456789abcdef',
-  userId: null,
-  teamId: null,
-  projectId: null,
-  workflowId: null,
-  instanceId: null,
-  transitionId: null,
-  agentId: null,
-  provider: 'openai',
-  requestedModel: 'gpt-4o',
-  model: 'gpt-4o',
-  deployment: 'gpt-4o-2024-08-06',
-  promptTokens: 10,
-  completionTokens: 20,
-  cachedTokens: 0,
-  cacheWriteTokens: 0,
-  reasoningTokens: 0,
-  costUsd: 0.0001,
-  latencyMs: 3,
-  ttftMs: null,
-  status: 'ok',
-  httpStatus: 200,
-  errorCode: null,
-  attempts: 1,
-  stream: false,
-  tags: [],
-});
+const usageRecord = (): UsageRecord =>
+  baseRecord(randomUUID(), { at: Date.now(), userId: null, projectId: null, promptTokens: 10, costUsd: 0.0001, stream: false, tags: [] });
 
 /** The repository without `openJournalWriter`: the ledger inserts on the main thread. */
 const inThread = (inner: UsageRepository): UsageRepository => ({

@@ -2,53 +2,11 @@ import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Logger } from '../core/logger.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { UsageRecord, UsageRepository } from '../storage/usage-repository.js';
+import type { Logger } from '../core/logger.js';
 import { UsageLedger } from './usage-ledger.js';
-
-function usageRecord(id: string, overrides: Partial<UsageRecord> = {}): UsageRecord {
-  return {
-    id,
-    at: 1_700_000_000_000,
-    requestId: `req_${id}`,
-    endpoint: 'chat',
-    keyId: 'key_0123456789abcdef',
-    userId: 'alice',
-    teamId: null,
-    projectId: 'apollo',
-    workflowId: null,
-    instanceId: null,
-    transitionId: null,
-    agentId: null,
-    provider: 'openai',
-    requestedModel: 'gpt-4o',
-    model: 'gpt-4o',
-    deployment: 'gpt-4o-2024-08-06',
-    promptTokens: 120,
-    completionTokens: 30,
-    cachedTokens: 20,
-    cacheWriteTokens: 0,
-    reasoningTokens: 0,
-    costUsd: 0.00123,
-    latencyMs: 812,
-    ttftMs: 210,
-    status: 'ok',
-    httpStatus: 200,
-    errorCode: null,
-    attempts: 1,
-    stream: true,
-    tags: ['nightly'],
-    ...overrides,
-  };
-}
-
-function recordingLogger() {
-  const lines: { level: string; message: string; fields: Record<string, unknown> | undefined }[] = [];
-  const logAt = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
-  const logger: Logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
-  return { logger, lines };
-}
+import { recordingLogger, usageRecord } from '../../test/support/unit.js';
 
 /** The real repository, with `insertBatch` replaced (to fail, or to wait) and every batch remembered. */
 function wrap(inner: UsageRepository, insert?: (records: readonly UsageRecord[]) => Promise<void>) {

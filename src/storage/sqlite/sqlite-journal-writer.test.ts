@@ -3,53 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../core/logger.js';
 import type { UsageRecord } from '../usage-repository.js';
 import { SqliteJournalWriter } from './sqlite-journal-writer.js';
 import { SqliteStore } from './sqlite-store.js';
+import { recordingLogger, usageRecord as baseRecord } from '../../../test/support/unit.js';
 
-function usageRecord(id: string, overrides: Partial<UsageRecord> = {}): UsageRecord {
-  return {
-    id,
-    at: 1_700_000_000_000,
-    requestId: `req_${id}`,
-    endpoint: 'chat',
-    keyId: 'key_0123456789abcdef',
-    userId: 'alice',
-    teamId: null,
-    projectId: 'apollo',
-    workflowId: 'wf_1',
-    instanceId: null,
-    transitionId: null,
-    agentId: null,
-    provider: 'openai',
-    requestedModel: 'gpt-4o',
-    model: 'gpt-4o',
-    deployment: 'gpt-4o-2024-08-06',
-    promptTokens: 120,
-    completionTokens: 30,
-    cachedTokens: 20,
-    cacheWriteTokens: 3,
-    reasoningTokens: 7,
-    costUsd: 0.00123,
-    latencyMs: 812,
-    ttftMs: 210,
-    status: 'ok',
-    httpStatus: 200,
-    errorCode: null,
-    attempts: 1,
-    stream: true,
-    tags: ['nightly', 'eu'],
-    ...overrides,
-  };
-}
-
-function recordingLogger() {
-  const lines: { level: string; message: string; fields: Record<string, unknown> | undefined }[] = [];
-  const logAt = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
-  const logger: Logger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
-  return { logger, lines };
-}
+/** Every column set, so a mapping slip between the worker and the main connection shows. */
+const usageRecord = (id: string, overrides: Partial<UsageRecord> = {}): UsageRecord =>
+  baseRecord(id, { workflowId: 'wf_1', cacheWriteTokens: 3, reasoningTokens: 7, tags: ['nightly', 'eu'], ...overrides });
 
 interface WriterInternals {
   worker: { terminate(): Promise<number> } | undefined;
