@@ -218,6 +218,25 @@ describe.each(providerCases)('provider adapter contract: $name ($kind)', (entry)
     expect(Array.isArray(result.response.data[0]?.embedding)).toBe(true);
   });
 
+  it.runIf(entry.embeddingModel !== undefined)('reads an answer larger than 1 MiB whole (a batch of wide embeddings)', async () => {
+    const wide = await startEmulator({ kind: entry.emulator, apiKey: emulatorKey, embeddingDimensions: 3_072 });
+    try {
+      const inputs = Array.from({ length: 100 }, (_, index) => `input ${index}`);
+      const result = await createAdapter(providerConfig(entry, wide.url)).embed!({
+        request: { model: entry.embeddingModel as string, input: inputs },
+        upstreamModel: entry.embeddingModel as string,
+        apiKey: emulatorKey,
+        signal: AbortSignal.timeout(10_000),
+        requestId: 'req_contract',
+      });
+      expect(JSON.stringify(result.response).length).toBeGreaterThan(1024 * 1024);
+      expect(result.response.data).toHaveLength(100);
+      expect(result.response.data[99]?.embedding).toHaveLength(3_072);
+    } finally {
+      await wide.close();
+    }
+  });
+
   it("lists the upstream's models", async () => {
     const models = await adapter.listModels!({ apiKey: emulatorKey, signal: AbortSignal.timeout(5_000) });
     expect(models.length).toBeGreaterThan(0);
