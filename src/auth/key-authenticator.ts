@@ -18,12 +18,14 @@ const maxCached = 10_000;
 
 /**
  * Who a request is: a gateway key (`cb_…`, looked up by its SHA-256 in the store, cached for 5 s so a
- * revocation reaches every replica within that), the admin key (`CB_ADMIN_KEY`), or — only when no key
+ * revocation reaches every replica within that; the cache is keyed by the presented key itself, so a
+ * request with a cached key computes no hash — the key is in this process's memory while requests
+ * carry it anyway, and never leaves it), the admin key (`CB_ADMIN_KEY`), or — only when no key
  * of either kind exists — an anonymous caller from loopback. Failures are 401s that say what to send.
  * `last_used_at` is written in batches, not per request.
  */
 export class KeyAuthenticator {
-  /** By key hash: the record as read, and its principal built once (shared read-only by every request with that key). */
+  /** By presented key: the record as read, and its principal built once (shared read-only by every request with that key). */
   private readonly cache = new Map<string, { record: GatewayKeyRecord | undefined; principal: Principal | undefined; at: number }>();
   private readonly used = new Set<string>();
   private activeKeys: { count: number; at: number } | undefined;
@@ -65,7 +67,7 @@ export class KeyAuthenticator {
       if (fromLoopback && (await this.anonymousAllowed())) return { principal: anonymousPrincipal, key: undefined };
       throw unauthorized('The API key is not valid for this gateway (gateway keys start with cb_; the provider keys stay on the server).');
     }
-    const { record, principal } = await this.lookup(hashGatewayKey(presented));
+    const { record, principal } = await this.lookup(presented);
     const now = this.clock.now();
     if (!record) throw unauthorized('The API key is not valid for this gateway.');
     if (record.revokedAt !== null) throw unauthorized(`The API key '${record.name}' (${record.prefix}…) was revoked; ask for a new one.`);
@@ -84,14 +86,14 @@ export class KeyAuthenticator {
     return ids;
   }
 
-  private async lookup(hash: string): Promise<{ record: GatewayKeyRecord | undefined; principal: Principal | undefined }> {
+  private async lookup(presented: string): Promise<{ record: GatewayKeyRecord | undefined; principal: Principal | undefined }> {
     const now = this.clock.now();
-    const cached = this.cache.get(hash);
+    const cached = this.cache.get(presented);
     if (cached && now - cached.at < cacheTtlMs) return cached;
-    const record = await this.keys.findByHash(hash);
+    const record = await this.keys.findByHash(hashGatewayKey(presented));
     if (this.cache.size >= maxCached) this.cache.clear();
     const entry = { record, principal: record ? principalOf(record) : undefined, at: now };
-    this.cache.set(hash, entry);
+    this.cache.set(presented, entry);
     return entry;
   }
 }

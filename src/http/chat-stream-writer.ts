@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { ErrorCode, GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Redact } from '../core/redact.js';
+import type { Abortable } from '../core/request-abort.js';
 import { isContentPart } from '../core/stream-part.js';
 import type { StreamPart } from '../core/stream-part.js';
 import type { Usage } from '../core/usage.js';
@@ -31,7 +32,7 @@ export interface WriteStreamOptions {
   pendingHeaders?: () => Record<string, string>;
   keepAliveIntervalMs: number;
   /** Aborting it cancels the upstream request (done when the client goes away). */
-  abort: AbortController;
+  abort: Abortable;
   requestId: string;
   logger: Logger;
   redact: Redact;

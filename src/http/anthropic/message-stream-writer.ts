@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { ErrorCode, GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Redact } from '../../core/redact.js';
+import type { Abortable } from '../../core/request-abort.js';
 import { isContentPart } from '../../core/stream-part.js';
 import type { StreamPart } from '../../core/stream-part.js';
 import type { AnthropicEventEncoder } from '../../streaming/anthropic-event-encoder.js';
@@ -19,7 +20,7 @@ export interface WriteMessageStreamOptions {
   pendingHeaders: () => Record<string, string>;
   keepAliveIntervalMs: number;
   /** Aborted when the client goes away, which cancels the upstream request. */
-  abort: AbortController;
+  abort: Abortable;
   requestId: string;
   logger: Logger;
   redact: Redact;

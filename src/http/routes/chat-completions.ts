@@ -3,6 +3,7 @@ import { dispatchOf } from '../../app/chat-service.js';
 import type { AppContainer } from '../../app/container.js';
 import type { ChatRequest } from '../../core/chat.js';
 import { newCompletionId } from '../../core/ids.js';
+import { RequestAbort } from '../../core/request-abort.js';
 import type { RouteOptions } from '../../routing/route-options.js';
 import { ChunkEncoder } from '../../streaming/chunk-encoder.js';
 import { writeChatStream } from '../chat-stream-writer.js';
@@ -22,7 +23,7 @@ export function registerChatCompletions(app: FastifyInstance, container: AppCont
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const started = performance.now();
     const { chat, route } = parseChatRequest(request.body);
-    const abort = new AbortController();
+    const abort = new RequestAbort();
     if (chat.stream) {
       await streamCompletion(request, reply, container, chat, route, abort, started);
       return;
@@ -53,7 +54,7 @@ async function streamCompletion(
   container: AppContainer,
   chat: ChatRequest,
   route: RouteOptions,
-  abort: AbortController,
+  abort: RequestAbort,
   started: number,
 ): Promise<void> {
   const { dispatch, stream, metering } = await container.completions.stream(chat, completionContext(request, 'chat', abort.signal, route));

@@ -3,6 +3,7 @@ import { dispatchOf } from '../../app/chat-service.js';
 import type { AppContainer } from '../../app/container.js';
 import { encodeEmbeddings } from '../../core/embeddings.js';
 import type { EmbeddingRequest } from '../../core/embeddings.js';
+import { RequestAbort } from '../../core/request-abort.js';
 import { embeddingRequestSchema } from '../schemas/embedding-request-schema.js';
 import { validateBody } from '../validate.js';
 import { completionContext } from '../completion-context.js';
@@ -13,7 +14,7 @@ export function registerEmbeddings(app: FastifyInstance, container: AppContainer
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     const body = validateBody(embeddingRequestSchema, request.body) as EmbeddingRequest;
-    const abort = new AbortController();
+    const abort = new RequestAbort();
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });

@@ -4,6 +4,7 @@ import type { StreamDispatch } from '../../app/chat-service.js';
 import type { AppContainer } from '../../app/container.js';
 import { countPromptTokens } from '../../app/token-count.js';
 import { newMessageId } from '../../core/ids.js';
+import { RequestAbort } from '../../core/request-abort.js';
 import { AnthropicEventEncoder } from '../../streaming/anthropic-event-encoder.js';
 import { anthropicError, sendRawAnthropicError } from '../anthropic/anthropic-error.js';
 import { decodeRawChunks } from '../anthropic/decode-raw-chunks.js';
@@ -33,7 +34,7 @@ export function registerMessages(app: FastifyInstance, container: AppContainer):
   const messages = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const started = performance.now();
     const inbound = toChatRequest(request.body);
-    const abort = new AbortController();
+    const abort = new RequestAbort();
     if (inbound.chat.stream) {
       await streamMessage(request, reply, container, inbound, abort, started);
       return;
@@ -69,7 +70,7 @@ async function streamMessage(
   reply: FastifyReply,
   container: AppContainer,
   inbound: InboundMessages,
-  abort: AbortController,
+  abort: RequestAbort,
   started: number,
 ): Promise<void> {
   const context = completionContext(request, 'messages', abort.signal, inbound.route);
