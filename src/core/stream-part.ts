@@ -18,7 +18,11 @@ export type StreamPart =
   | { type: 'finish'; choice: number; reason: FinishReason }
   /** `json`: the upstream's own usage-only OpenAI chunk, when it can be forwarded as is; `costUsd` added by metering. */
   | { type: 'usage'; usage: Usage; json?: string; costUsd?: number }
-  /** OpenAI chunks' JSON texts (one or more, in order), forwarded as is; `hasContent`: one of them carries content (the commit point). */
+  /**
+   * OpenAI chunks' JSON texts (one or more, in order), forwarded as is; `hasContent`: one of them carries
+   * content (the commit point). Only the first content matters, so after it the chunks are not scanned and
+   * every later batch of the stream says true.
+   */
   | { type: 'raw-chunks'; chunks: readonly string[]; hasContent: boolean };
 
 /** True for the parts that put content in front of the client (the stream's commit point). */

@@ -123,9 +123,12 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
    * part, so the per-event work is synchronous string checks and the layers above take one step per read.
    */
   private async *rawParts(response: UpstreamResponse, signal: AbortSignal): AsyncGenerator<StreamPart> {
+    // Only the commit point needs to know which chunk carries content: after the first one, chunks are not
+    // scanned for it and every later batch says `hasContent: true`.
+    let contentSeen = false;
     for await (const batch of readSseEventBatches(response, this.client, signal)) {
       let chunks: string[] = [];
-      let hasContent = false;
+      let hasContent = contentSeen;
       for (const event of batch) {
         const data = event.data;
         if (data === '[DONE]') {
@@ -134,7 +137,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
         }
         let part: RawEvent;
         try {
-          part = this.rawPart(data);
+          part = this.rawPart(data, !contentSeen);
         } catch (error) {
           // What came before an error event or a garbled chunk still reaches the client, then the failure.
           if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
@@ -144,24 +147,31 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
           // In order: the chunks before the usage chunk, then the usage.
           if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
           chunks = [];
-          hasContent = false;
+          hasContent = contentSeen;
           yield part;
           continue;
         }
         chunks.push(data);
-        hasContent ||= part.hasContent;
+        if (part.hasContent) hasContent = contentSeen = true;
       }
       if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
     }
     throw malformedUpstream(this.name, 'the stream ended before `data: [DONE]`');
   }
 
-  /** One event of a passthrough stream: a usage part, or whether the chunk carries content; throws on an error event or a garbled chunk. */
-  private rawPart(data: string): RawEvent {
+  /**
+   * One event of a passthrough stream: a usage part, or whether the chunk carries content (checked only
+   * when `checkContent`); throws on an error event or a garbled chunk.
+   */
+  private rawPart(data: string, checkContent: boolean): RawEvent {
     // A cheap structural check instead of parsing every chunk: a truncated or garbled payload never reaches the client.
     if (data.charCodeAt(0) !== 123 || data.charCodeAt(data.length - 1) !== 125) {
       throw malformedUpstream(this.name, `a stream event is not a JSON object: ${JSON.stringify(data.slice(0, 80))}`);
     }
+    // The common chunk, with one scan: it has a choice (so it is neither an error event nor the usage chunk).
+    const choices = data.indexOf('"choices":[');
+    if (choices !== -1 && data.charCodeAt(choices + 11) === 123 && !data.startsWith('{"error"'))
+      return { type: 'chunk', hasContent: checkContent && hasContent(data) };
     if (data.startsWith('{"error"') || (data.includes('"error":{') && !data.includes('"choices":[{'))) {
       const parsed = parseUpstreamJson(this.name, data);
       if (isRecord(parsed) && parsed['error'] !== undefined) throw streamedError(this.name, parsed['error']);
@@ -171,7 +181,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       if (isRecord(parsed) && isRecord(parsed['usage']))
         return { type: 'usage', usage: fromOpenAIUsage(parsed['usage'] as never), json: data };
     }
-    return { type: 'chunk', hasContent: hasContent(data) };
+    return { type: 'chunk', hasContent: checkContent && hasContent(data) };
   }
 
   /** Other OpenAI-compatible servers: decode every chunk so their quirks are repaired. */

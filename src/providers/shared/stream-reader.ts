@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { UpstreamClient, UpstreamResponse } from './upstream-client.js';
 import { NdjsonParser } from './ndjson-parser.js';
 import { SseParser } from './sse-parser.js';
@@ -47,17 +48,19 @@ async function* readBatches<T>(
   end: () => T[],
 ): AsyncGenerator<T[]> {
   const body = response.body;
-  const decoder = new TextDecoder();
+  // StringDecoder keeps a split multi-byte character for the next read, like TextDecoder's `stream: true`,
+  // at a fraction of its cost per read (TextDecoder goes through an ICU converter).
+  const decoder = new StringDecoder('utf8');
   let finished = false;
   try {
     // destroyOnReturn: false — leaving the loop early must not destroy the body (that builds an AbortError
     // with a stack trace per stream and can close the keep-alive connection); `finally` decides below.
     for await (const bytes of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) {
-      const items = push(decoder.decode(bytes, { stream: true }));
+      const items = push(decoder.write(bytes as Buffer));
       if (items.length > 0) yield items;
     }
     finished = true;
-    const rest = decoder.decode();
+    const rest = decoder.end();
     const last = [...(rest ? push(rest) : []), ...end()];
     if (last.length > 0) yield last;
   } catch (error) {
