@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Random bytes for ids, from a pool refilled 4 KiB at a time: one `getrandom` per ~200 ids instead of one
@@ -7,19 +7,19 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 const pool = Buffer.alloc(4096);
 let poolOffset = pool.length;
 
-function randomId(size: number): string {
+function randomId(size: number, encoding: 'base64url' | 'hex' = 'base64url'): string {
   if (poolOffset + size > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const text = pool.toString('base64url', poolOffset, poolOffset + size);
+  const text = pool.toString(encoding, poolOffset, poolOffset + size);
   poolOffset += size;
   return text;
 }
 
-/** A request id for logs and the `x-request-id` header. */
+/** A request id for logs and the `x-request-id` header: `req_` and 32 random hex characters. */
 export function newRequestId(): string {
-  return `req_${randomUUID().replaceAll('-', '')}`;
+  return `req_${randomId(16, 'hex')}`;
 }
 
 /** An OpenAI-style completion id (`chatcmpl-` and 24 random url-safe characters). */
