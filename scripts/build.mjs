@@ -24,7 +24,29 @@ export const externalPackages = [
   'quickjs-emscripten-core',
   'gpt-tokenizer',
   '@graphql-yoga/render-graphiql',
+  // Fastify requires its schema compilers (Ajv, fast-json-stringify: ~350 KB) only for route schemas, which
+  // this server does not use (src/http/server.ts): left out of the start-up chunk, never loaded.
+  '@fastify/ajv-compiler',
+  '@fastify/fast-json-stringify-compiler',
 ];
+
+/**
+ * zod re-exports its 64 locales (`z.locales`, ~290 KB) and esbuild keeps them all, because `z` is used
+ * as a namespace object; this server uses only English, the default, so the index resolves to it alone.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
 
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
@@ -47,6 +69,7 @@ const result = await build({
   legalComments: 'none',
   sourcemap: false,
   metafile: true,
+  plugins: [zodEnglishOnly],
   logLevel: 'warning',
 });
 mkdirSync(outdir, { recursive: true });

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createClient } from 'graphql-ws';
@@ -59,6 +59,37 @@ afterAll(async () => {
 });
 
 describe('the production build', () => {
+  it('keeps what the first completion does not need out of the start-up chunks (esbuild metafile)', () => {
+    const meta = JSON.parse(readFileSync(join(outdir, 'meta.json'), 'utf8')) as {
+      outputs: Record<string, { imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }>;
+    };
+    const output = (file: string) => Object.keys(meta.outputs).find((name) => name.endsWith(`/${file}`) || name === file);
+    const chunkOf = (input: string) => Object.keys(meta.outputs).find((name) => input in (meta.outputs[name]?.inputs ?? {}));
+    // What `serve` loads before it listens: main.js, the serve chunks, and what they import statically.
+    const startUp = new Set<string>();
+    const pending = [output('main.js'), chunkOf('src/cli/serve-command.ts'), chunkOf('src/cli/serve.ts')];
+    while (pending.length > 0) {
+      const name = pending.pop();
+      if (name === undefined || startUp.has(name) || !meta.outputs[name]) continue;
+      startUp.add(name);
+      for (const imported of meta.outputs[name].imports) if (imported.kind === 'import-statement') pending.push(imported.path);
+    }
+    const inputs = [...startUp].flatMap((name) => Object.keys(meta.outputs[name]?.inputs ?? {}));
+    expect(inputs).toContain('src/http/server.ts');
+    for (const lazy of [
+      /node_modules\/undici\//, // with the first upstream call, and then not its index (fetch, WebSocket, mocks…)
+      /node_modules\/graphql/,
+      /node_modules\/commander\//, // `serve` alone skips the CLI program
+      /node_modules\/zod\/v4\/locales\/(?!en\.js)/, // English only
+      /node_modules\/ajv\//, // Fastify's schema compilers are external and never loaded
+      /node_modules\/@bufbuild\//,
+    ])
+      expect(inputs.filter((input) => lazy.test(input))).toEqual([]);
+    const undiciChunk = chunkOf('node_modules/undici/lib/dispatcher/agent.js');
+    expect(undiciChunk).toBeDefined();
+    expect(Object.keys(meta.outputs).some((name) => 'node_modules/undici/index.js' in (meta.outputs[name]?.inputs ?? {}))).toBe(false);
+  });
+
   it('creates a gateway key and checks a workflow file from the CLI', () => {
     const created = cli(['keys', 'create', '--name', 'build check']);
     expect(created.status, created.stderr).toBe(0);

@@ -45,15 +45,38 @@ export interface UpstreamResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
-type Undici = typeof UndiciModule;
-/** undici (~20 MB resident) loads with the first upstream call, not at start-up. */
+/** What the client uses of undici: the pool, `request` and the error classes. */
+interface Undici {
+  Agent: typeof Agent;
+  request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+  errors: typeof UndiciModule.errors;
+}
+/** undici (~20 MB resident) loads with the first upstream call, not at start-up; only the modules named here. */
 let undici: Undici | undefined;
 let loading: Promise<Undici> | undefined;
 async function loadUndici(): Promise<Undici> {
   if (undici) return undici;
-  // A bundle (esbuild) may hand the CommonJS package over as the namespace's `default`.
-  loading ??= import('undici').then((module) => (undici = 'Agent' in module ? module : (module as unknown as { default: Undici }).default));
+  // A bundle (esbuild) may hand a CommonJS module over as the namespace's `default`, as Node itself does.
+  loading ??= Promise.all([
+    import('undici/lib/dispatcher/agent.js'),
+    import('undici/lib/api/api-request.js'),
+    import('undici/lib/core/errors.js'),
+  ]).then(([agent, request, errors]) => (undici = { Agent: agent.default, request: request.default, errors: errors.default }));
   return loading;
+}
+
+/** `origin` and `path` of a URL, as undici's dispatchers take them (parsed once per URL). */
+const targets = new Map<string, { origin: string; path: string }>();
+function targetOf(url: string): { origin: string; path: string } {
+  let target = targets.get(url);
+  if (!target) {
+    const parsed = new URL(url);
+    target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+    // URLs are per provider and operation (plus Azure's per-deployment paths): a handful, bounded anyway.
+    if (targets.size >= 1_000) targets.clear();
+    targets.set(url, target);
+  }
+  return target;
 }
 
 /**
@@ -86,11 +109,13 @@ export class UpstreamClient {
   async send(upstream: UpstreamRequest): Promise<UpstreamResponse> {
     try {
       const library = undici ?? (await loadUndici());
-      const response = await library.request(upstream.url, {
-        dispatcher: this.agentOf(library),
+      const { origin, path } = targetOf(upstream.url);
+      const response = await library.request.call(this.agentOf(library), {
+        origin,
+        path,
         method: upstream.method ?? 'POST',
         headers: upstream.headers,
-        body: upstream.body,
+        body: upstream.body ?? null,
         signal: upstream.signal,
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
