@@ -1,28 +1,35 @@
-import { EventEmitter } from 'node:events';
-
 type AbortListener = (event: { type: 'abort'; target: unknown }) => void;
 
-/** The signal half: an EventEmitter that answers the part of `AbortSignal` the request path uses. */
-class RequestSignal extends EventEmitter {
+/**
+ * The signal half: the part of `AbortSignal` the request path uses, over a plain array of listeners
+ * (no EventTarget, not even an EventEmitter: a request adds one or two listeners and removes them).
+ */
+class RequestSignal {
   aborted = false;
   reason: unknown = undefined;
   onabort: AbortListener | null = null;
+  private listeners: AbortListener[] | undefined;
 
-  constructor() {
-    super();
-    // Attempts, backoff sleeps and batch waits each listen for a moment; a request has a handful at most.
-    this.setMaxListeners(50);
-  }
-
-  /** Function listeners only (what this code base and undici pass; no `handleEvent` objects). */
-  addEventListener(type: string, listener: AbortListener | null, options?: boolean | { once?: boolean }): void {
+  /**
+   * Function listeners only (what this code base, Node's `addAbortListener` and undici pass; no
+   * `handleEvent` objects). `once` needs no handling: the signal fires at most once, and then lets go of all.
+   */
+  addEventListener(type: string, listener: AbortListener | null, _options?: boolean | { once?: boolean }): void {
     if (type !== 'abort' || typeof listener !== 'function') return;
-    if (typeof options === 'object' && options.once === true) this.once('abort', listener);
-    else this.on('abort', listener);
+    // Like an EventTarget: the same listener twice is one listener.
+    if (this.listeners?.includes(listener)) return;
+    (this.listeners ??= []).push(listener);
   }
 
   removeEventListener(type: string, listener: AbortListener | null): void {
-    if (type === 'abort' && typeof listener === 'function') this.off('abort', listener);
+    if (type !== 'abort' || !this.listeners) return;
+    const at = listener === null ? -1 : this.listeners.indexOf(listener);
+    if (at !== -1) this.listeners.splice(at, 1);
+  }
+
+  /** How many listeners are registered (for tests: undici lets go of its listener when a request ends). */
+  get listenerCount(): number {
+    return this.listeners?.length ?? 0;
   }
 
   throwIfAborted(): void {
@@ -34,15 +41,17 @@ class RequestSignal extends EventEmitter {
     this.aborted = true;
     this.reason = reason;
     const event = { type: 'abort' as const, target: this };
+    const listeners = [...(this.onabort ? [this.onabort] : []), ...(this.listeners ?? [])];
+    // Every listener runs once (an aborted signal never fires again), so none is kept.
+    this.listeners = undefined;
     // Like an EventTarget: a listener that throws neither stops the others nor reaches the caller of abort().
-    for (const listener of [...(this.onabort ? [this.onabort] : []), ...(this.rawListeners('abort') as AbortListener[])]) {
+    for (const listener of listeners) {
       try {
         listener(event);
       } catch (error) {
         process.emitWarning(`an abort listener threw: ${String(error)}`);
       }
     }
-    this.removeAllListeners('abort');
   }
 }
 
@@ -51,7 +60,7 @@ class RequestSignal extends EventEmitter {
  * `aborted`, `reason`, `throwIfAborted()` and `addEventListener`/`removeEventListener('abort', …)`, which
  * is also what undici's `signal` option and Node's `addAbortListener` call. Node's `AbortController` is an
  * EventTarget, and building one and having undici listen to it cost 15–20 µs of every request's CPU in
- * the gateway's profile (bench/README.md); this is an EventEmitter. Only for the request path: code that
+ * the gateway's profile (bench/README.md); this is a plain object with a listener array. Only for the request path: code that
  * hands a signal to `AbortSignal.any`, `AbortSignal.timeout` companions or `fetch` needs a real
  * `AbortController`.
  */
@@ -59,6 +68,11 @@ export class RequestAbort {
   private readonly source = new RequestSignal();
   /** Typed as `AbortSignal` for the layers below, which use only the members listed above. */
   readonly signal: AbortSignal = this.source as unknown as AbortSignal;
+
+  /** Listeners on the signal now (undici removes its own when a request's body closes). */
+  get listenerCount(): number {
+    return this.source.listenerCount;
+  }
 
   /** Aborts once; the reason defaults to an `AbortError` like `AbortController.abort()`'s. */
   abort(reason?: unknown): void {
