@@ -123,7 +123,9 @@ export class ChatService {
     let verdict = false;
     try {
       yield* opened.buffered;
-      for (let next = await opened.iterator.next(); !next.done; next = await opened.iterator.next()) yield next.value;
+      // Delegation: an async generator's `yield*` passes each part on without the extra await of a plain `yield`.
+      const { iterator } = opened;
+      yield* { [Symbol.asyncIterator]: () => iterator };
       verdict = true;
       circuit.success(opened.elapsedMs, opened.elapsedMs);
     } catch (error) {

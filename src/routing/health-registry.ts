@@ -27,6 +27,8 @@ export interface CircuitChange {
 /** The live health state the router reads and the executor writes: circuits per deployment, key pools and rate windows per provider. */
 export class HealthRegistry {
   private readonly circuits = new Map<string, { deployment: Deployment; breaker: CircuitBreaker }>();
+  /** The same breakers by deployment object: the request path asks two or three times per request, without building the key. */
+  private readonly byDeployment = new WeakMap<Deployment, CircuitBreaker>();
   private readonly pools = new Map<string, KeyPool>();
   private readonly windows = new Map<string, RateWindow>();
   private readonly listeners = new Set<(change: CircuitChange) => void>();
@@ -43,6 +45,8 @@ export class HealthRegistry {
   }
 
   circuit(deployment: Deployment): CircuitBreaker {
+    const known = this.byDeployment.get(deployment);
+    if (known) return known;
     const key = `${deployment.provider}/${deployment.upstreamModel}`;
     let entry = this.circuits.get(key);
     if (!entry) {
@@ -53,6 +57,8 @@ export class HealthRegistry {
       entry = { deployment, breaker };
       this.circuits.set(key, entry);
     }
+    // A refreshed catalog makes new deployment objects for the same key: they find the same breaker.
+    this.byDeployment.set(deployment, entry.breaker);
     return entry.breaker;
   }
 
