@@ -148,44 +148,69 @@ export class CompletionService {
     );
   }
 
-  private async *metered(
+  /**
+   * The stream as the caller reads it, metered: time to first content, the usage part priced, and the
+   * record written when the stream ends, however it ends (done, failed, or left by the caller). A plain
+   * iterator rather than an async generator: it adds one promise per part to the chain, not a
+   * generator's queue and awaits (streams pass every part through several layers).
+   */
+  private metered(
     stream: AsyncIterable<StreamPart>,
     dispatch: StreamDispatch,
     admitted: Admitted,
     context: CompletionContext,
     metering: Metering,
-  ): AsyncGenerator<StreamPart> {
+  ): AsyncIterableIterator<StreamPart> {
+    const inner = stream[Symbol.asyncIterator]();
     let usage: Usage | undefined;
     let ttftMs: number | undefined;
-    let outcome: 'ok' | 'error' | 'client_closed' = 'client_closed';
-    let failure: unknown;
-    try {
-      for await (const part of stream) {
-        if (ttftMs === undefined && isContentPart(part)) ttftMs = this.deps.clock.now() - admitted.startedAt;
-        if (part.type === 'usage') {
-          usage = part.usage;
-          const pricing = dispatch.deployment?.model.pricing;
-          const costUsd = pricing ? costOf(pricing, part.usage) : undefined;
-          metering.costUsd = costUsd;
-          yield costUsd === undefined ? part : { ...part, costUsd };
-          continue;
+    let ended = false;
+    // Runs before the caller writes the stream's last bytes: the record is journaled before the client sees the end.
+    const end = (outcome: 'ok' | 'error' | 'client_closed', failure?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      if (outcome === 'ok') {
+        this.finish(admitted, context, dispatch, usage, 'ok', 200, undefined, ttftMs);
+        return;
+      }
+      const status = failure instanceof GatewayError ? failure.status : outcome === 'client_closed' ? 499 : 500;
+      const code = failure instanceof GatewayError ? failure.code : outcome === 'client_closed' ? 'client_closed' : ErrorCode.internal;
+      this.finish(admitted, context, dispatch, usage, outcome, status, code, ttftMs);
+    };
+    const observe = (part: StreamPart): StreamPart => {
+      if (ttftMs === undefined && isContentPart(part)) ttftMs = this.deps.clock.now() - admitted.startedAt;
+      if (part.type !== 'usage') return part;
+      usage = part.usage;
+      const pricing = dispatch.deployment?.model.pricing;
+      const costUsd = pricing ? costOf(pricing, part.usage) : undefined;
+      metering.costUsd = costUsd;
+      return costUsd === undefined ? part : { ...part, costUsd };
+    };
+    const iterator: AsyncIterableIterator<StreamPart> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: async () => {
+        if (ended) return { done: true, value: undefined };
+        let result: IteratorResult<StreamPart>;
+        try {
+          result = await inner.next();
+        } catch (error) {
+          end(context.signal.aborted ? 'client_closed' : 'error', error);
+          throw error;
         }
-        yield part;
-      }
-      outcome = 'ok';
-    } catch (error) {
-      failure = error;
-      outcome = context.signal.aborted ? 'client_closed' : 'error';
-      throw error;
-    } finally {
-      // Runs before the caller writes the stream's last bytes: the record is journaled before the client sees the end.
-      if (outcome === 'ok') this.finish(admitted, context, dispatch, usage, 'ok', 200, undefined, ttftMs);
-      else {
-        const status = failure instanceof GatewayError ? failure.status : outcome === 'client_closed' ? 499 : 500;
-        const code = failure instanceof GatewayError ? failure.code : outcome === 'client_closed' ? 'client_closed' : ErrorCode.internal;
-        this.finish(admitted, context, dispatch, usage, outcome, status, code, ttftMs);
-      }
-    }
+        if (result.done) {
+          end('ok');
+          return result;
+        }
+        return { done: false, value: observe(result.value) };
+      },
+      return: async () => {
+        // The caller left before the end (a client that went away, or a writer that failed).
+        end('client_closed');
+        await inner.return?.();
+        return { done: true, value: undefined };
+      },
+    };
+    return iterator;
   }
 
   /** Writes the ledger record, settles the budget, books tokens; returns the cost. Never throws. */
