@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GatewayConfig, ProviderConfig } from '../config/gateway-config.js';
 import { Secret } from '../config/secret.js';
 import type { ChatRequest } from '../core/chat.js';
+import type { StreamPart } from '../core/stream-part.js';
 import { ErrorCode, GatewayError } from '../core/errors.js';
 import { upstreamFailure } from '../providers/shared/upstream-error.js';
 import type { ChatCall, ChatResult, ProviderAdapter } from '../providers/spec/provider-adapter.js';
@@ -23,6 +24,8 @@ interface FakeProvider {
   models?: { id: string; contextLength?: number }[];
   keys?: string[];
   behaviour: Behaviour;
+  /** The stream's parts, in order; an Error among them is thrown there. */
+  streamed?: (StreamPart | Error)[];
 }
 
 const answer = (text: string): ChatResult => ({
@@ -81,7 +84,17 @@ function setup(
           calls.push({ provider: provider.name, apiKey: call.apiKey, model: call.upstreamModel });
           return provider.behaviour(call);
         },
-        stream: () => Promise.reject(new Error('not used')),
+        stream: async () => {
+          if (!provider.streamed) throw new Error('not used');
+          const script = provider.streamed;
+          async function* parts(): AsyncGenerator<StreamPart> {
+            for (const item of script) {
+              if (item instanceof Error) throw item;
+              yield item;
+            }
+          }
+          return Object.assign(parts(), { warnings: [] as string[] });
+        },
         close: async () => {},
       } satisfies ProviderAdapter,
     })),
@@ -358,5 +371,63 @@ describe('ChatService with a keyless provider', () => {
     expect(circuit.snapshot()).toMatchObject({ state: 'open', openUntil: time.value + 20_000 });
     await service.complete(ask(), call);
     expect(calls.map((entry) => entry.provider)).toEqual(['local', 'b', 'b']);
+  });
+});
+
+describe('ChatService streams', () => {
+  const text = (delta: string): StreamPart => ({ type: 'text-delta', choice: 0, text: delta });
+  const read = async (stream: AsyncIterable<StreamPart>, limit = Number.POSITIVE_INFINITY): Promise<StreamPart[]> => {
+    const parts: StreamPart[] = [];
+    for await (const part of stream) {
+      parts.push(part);
+      if (parts.length >= limit) break;
+    }
+    return parts;
+  };
+
+  it('fails over before the first content, then passes every part on and counts the stream a success at its end', async () => {
+    const { service, health, catalog } = setup([
+      { name: 'a', behaviour: async () => answer(''), streamed: [fail('a', 503)] },
+      { name: 'b', behaviour: async () => answer(''), streamed: [text('one'), text('two')] },
+    ]);
+    const { dispatch, stream } = await service.stream({ ...ask(), stream: true }, call);
+    expect(await read(stream)).toEqual([text('one'), text('two')]);
+    expect(dispatch.attemptLog.map((attempt) => attempt.outcome)).toEqual(['upstream_error 503', 'ok']);
+    const b = catalog.resolve('m').deployments.find((deployment) => deployment.provider === 'b')!;
+    expect(health.circuit(b).snapshot()).toMatchObject({ samples: 1, errorRate: 0 });
+  });
+
+  it('a retryable failure after the first content reaches the reader and counts against the deployment', async () => {
+    const { service, health, catalog } = setup([{ name: 'a', behaviour: async () => answer(''), streamed: [text('one'), fail('a', 502)] }]);
+    const { stream } = await service.stream({ ...ask(), stream: true }, call);
+    const parts: StreamPart[] = [];
+    await expect(
+      (async () => {
+        for await (const part of stream) parts.push(part);
+      })(),
+    ).rejects.toMatchObject({ code: ErrorCode.upstreamError });
+    expect(parts).toEqual([text('one')]);
+    const a = catalog.resolve('m').deployments[0]!;
+    expect(health.circuit(a).snapshot()).toMatchObject({ samples: 1, errorRate: 1, lastError: expect.stringContaining('mid-stream') });
+  });
+
+  it('a reader that leaves early gives no verdict: the sample is not counted', async () => {
+    const { service, health, catalog } = setup([
+      { name: 'a', behaviour: async () => answer(''), streamed: [text('one'), text('two'), text('three')] },
+    ]);
+    const { stream } = await service.stream({ ...ask(), stream: true }, call);
+    expect(await read(stream, 1)).toEqual([text('one')]);
+    const a = catalog.resolve('m').deployments[0]!;
+    expect(health.circuit(a).snapshot()).toMatchObject({ samples: 0 });
+    // Left streams end: reading again gives nothing.
+    expect(await read(stream)).toEqual([]);
+  });
+
+  it('when every attempt fails before content, the first read throws the routed error with its attempts', async () => {
+    const { service } = setup([{ name: 'a', behaviour: async () => answer(''), streamed: [fail('a', 400)] }]);
+    const { stream } = await service.stream({ ...ask(), stream: true }, call);
+    const error = await rejection(read(stream));
+    expect(error.status).toBe(400);
+    expect(dispatchOf(error)?.attempts).toBe(1);
   });
 });

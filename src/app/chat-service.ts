@@ -105,40 +105,85 @@ export class ChatService {
     return { dispatch, stream: this.streamParts(request, options, plan, dispatch) };
   }
 
-  private async *streamParts(
+  /**
+   * The parts of a stream that fails over until its first content: the first `next()` runs the attempts,
+   * later ones pass the chosen upstream's parts on. A plain iterator rather than an async generator (one
+   * promise per part, not a generator's queue and awaits: every part goes through several layers).
+   */
+  private streamParts(
     request: ChatRequest,
     options: CallOptions,
     plan: RoutePlan,
     dispatch: StreamDispatch,
-  ): AsyncGenerator<StreamPart> {
-    const opened = await this.execute(request, options, plan, dispatch, true, async (deployment, context) => {
-      const upstream = await deployment.adapter.stream({ ...context, request });
-      return peekFirstContent(upstream);
-    }).catch((error: unknown) => {
-      throw remember(error, dispatch);
-    });
-    dispatch.warnings.push(...opened.upstream.warnings);
-    // A stream's verdict comes at its end: one that fails after its first content must not count as a success.
-    const circuit = this.health.circuit(opened.deployment);
+  ): AsyncIterableIterator<StreamPart> {
+    type Opened = Awaited<ReturnType<typeof peekFirstContent>> & { deployment: Deployment; elapsedMs: number };
+    let opened: Opened | undefined;
+    let circuit: ReturnType<HealthRegistry['circuit']> | undefined;
+    let buffered = 0;
     let verdict = false;
-    try {
-      yield* opened.buffered;
-      // Delegation: an async generator's `yield*` passes each part on without the extra await of a plain `yield`.
-      const { iterator } = opened;
-      yield* { [Symbol.asyncIterator]: () => iterator };
-      verdict = true;
-      circuit.success(opened.elapsedMs, opened.elapsedMs);
-    } catch (error) {
-      // After the commit point there is no failover: the failure still counts against the deployment's health.
-      if (!options.signal.aborted && error instanceof GatewayError && error.isRetryable) {
-        verdict = true;
-        circuit.failure(`${error.code} mid-stream`);
-      }
-      throw error;
-    } finally {
-      if (!verdict) circuit.cancel();
+    let closed = false;
+    const open = async (): Promise<Opened> => {
+      const result = await this.execute(request, options, plan, dispatch, true, async (deployment, context) => {
+        const upstream = await deployment.adapter.stream({ ...context, request });
+        return peekFirstContent(upstream);
+      }).catch((error: unknown) => {
+        throw remember(error, dispatch);
+      });
+      dispatch.warnings.push(...result.upstream.warnings);
+      // A stream's verdict comes at its end: one that fails after its first content must not count as a success.
+      circuit = this.health.circuit(result.deployment);
+      return result;
+    };
+    /** Once, however the stream ends: a breaker without a verdict is released, and the upstream iterator closed. */
+    const close = async (): Promise<void> => {
+      if (closed || !opened) return;
+      closed = true;
+      if (!verdict) circuit?.cancel();
       await opened.iterator.return?.();
-    }
+    };
+    const iterator: AsyncIterableIterator<StreamPart> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: async () => {
+        if (closed) return { done: true, value: undefined };
+        if (!opened) {
+          try {
+            opened = await open();
+          } catch (error) {
+            closed = true; // every attempt failed: the error is the stream's end
+            throw error;
+          }
+        }
+        const held = opened.buffered[buffered];
+        if (held !== undefined) {
+          buffered++;
+          return { done: false, value: held };
+        }
+        let result: IteratorResult<StreamPart>;
+        try {
+          result = await opened.iterator.next();
+        } catch (error) {
+          // After the commit point there is no failover: the failure still counts against the deployment's health.
+          if (!options.signal.aborted && error instanceof GatewayError && error.isRetryable) {
+            verdict = true;
+            circuit?.failure(`${error.code} mid-stream`);
+          }
+          await close();
+          throw error;
+        }
+        if (result.done) {
+          verdict = true;
+          circuit?.success(opened.elapsedMs, opened.elapsedMs);
+          await close();
+        }
+        return result;
+      },
+      return: async () => {
+        await close();
+        closed = true;
+        return { done: true, value: undefined };
+      },
+    };
+    return iterator;
   }
 
   /** Embeddings: every deployment of the model that can embed, in order, with the same failover rules as chat (one round). */
