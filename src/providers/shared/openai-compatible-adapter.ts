@@ -7,7 +7,8 @@ import type { Usage } from '../../core/usage.js';
 import type { ChatCall, ChatResult, EmbedCall, EmbeddingResult, ProviderAdapter, ProviderStream } from '../spec/provider-adapter.js';
 import { isRecord, parseUpstreamJson } from './json.js';
 import { OpenAIChunkDecoder, streamedError } from './openai-chunk-parts.js';
-import { readSseEventBatches, readSseEvents } from './stream-reader.js';
+import { readSseEvents, SseReader } from './stream-reader.js';
+import type { SseEvent } from './sse-parser.js';
 import { readUpstreamBody } from './read-upstream-body.js';
 import { defaultTimeouts, UpstreamClient } from './upstream-client.js';
 import type { UpstreamResponse, UpstreamTimeouts } from './upstream-client.js';
@@ -118,21 +119,33 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   }
 
   /**
-   * OpenAI itself: forward each chunk's JSON as is; parse only the usage chunk and error events. Events
-   * are taken in the batches one network read brings: the chunks of one read leave as one `raw-chunks`
-   * part, so the per-event work is synchronous string checks and the layers above take one step per read.
+   * OpenAI itself: forward each chunk's JSON as is; parse only the usage chunk and error events. The
+   * chunks of one network read leave as one `raw-chunks` part, so the per-event work is synchronous
+   * string checks and the layers above take one step per read; a plain iterator over `SseReader` (one
+   * promise per read, no async generators in between).
    */
-  private async *rawParts(response: UpstreamResponse, signal: AbortSignal): AsyncGenerator<StreamPart> {
+  private rawParts(response: UpstreamResponse, signal: AbortSignal): AsyncIterableIterator<StreamPart> {
+    const reader = new SseReader(response, this.client, signal);
+    const queue: StreamPart[] = [];
     // Only the commit point needs to know which chunk carries content: after the first one, chunks are not
     // scanned for it and every later batch says `hasContent: true`.
     let contentSeen = false;
-    for await (const batch of readSseEventBatches(response, this.client, signal)) {
+    let ended = false;
+    let failure: { error: unknown } | undefined;
+    /** One read's events into parts: the chunks between usage parts batched, in order. */
+    const take = (events: readonly SseEvent[]): void => {
       let chunks: string[] = [];
       let hasContent = contentSeen;
-      for (const event of batch) {
+      const flush = (): void => {
+        if (chunks.length > 0) queue.push({ type: 'raw-chunks', chunks, hasContent });
+        chunks = [];
+        hasContent = contentSeen;
+      };
+      for (const event of events) {
         const data = event.data;
         if (data === '[DONE]') {
-          if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
+          flush();
+          ended = true;
           return;
         }
         let part: RawEvent;
@@ -140,23 +153,58 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
           part = this.rawPart(data, !contentSeen);
         } catch (error) {
           // What came before an error event or a garbled chunk still reaches the client, then the failure.
-          if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
-          throw error;
+          flush();
+          failure = { error };
+          ended = true;
+          return;
         }
         if (part.type === 'usage') {
-          // In order: the chunks before the usage chunk, then the usage.
-          if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
-          chunks = [];
-          hasContent = contentSeen;
-          yield part;
+          flush();
+          queue.push(part);
           continue;
         }
         chunks.push(data);
         if (part.hasContent) hasContent = contentSeen = true;
       }
-      if (chunks.length > 0) yield { type: 'raw-chunks', chunks, hasContent };
-    }
-    throw malformedUpstream(this.name, 'the stream ended before `data: [DONE]`');
+      flush();
+    };
+    const iterator: AsyncIterableIterator<StreamPart> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: async () => {
+        for (;;) {
+          const queued = queue.shift();
+          if (queued !== undefined) return { done: false, value: queued };
+          if (failure) {
+            const { error } = failure;
+            failure = undefined;
+            throw error;
+          }
+          if (ended) return { done: true, value: undefined };
+          let events: SseEvent[] | undefined;
+          try {
+            events = await reader.read();
+          } catch (error) {
+            ended = true;
+            throw error;
+          }
+          if (events === undefined) {
+            ended = true;
+            reader.close();
+            throw malformedUpstream(this.name, 'the stream ended before `data: [DONE]`');
+          }
+          take(events);
+          if (ended) reader.close();
+        }
+      },
+      return: async () => {
+        ended = true;
+        queue.length = 0;
+        failure = undefined;
+        reader.close();
+        return { done: true, value: undefined };
+      },
+    };
+    return iterator;
   }
 
   /**

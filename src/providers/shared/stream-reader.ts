@@ -40,6 +40,56 @@ export async function* readNdjsonLines(response: UpstreamResponse, client: Upstr
   for await (const batch of batches) for (const line of batch) yield line;
 }
 
+/**
+ * An SSE body read one network read at a time, as a plain object: for a caller that maps events to parts
+ * synchronously and builds its own iterator, so a part costs one promise per read instead of a stack of
+ * async generators. Transport failures become `ProviderError`s, as with `readSseEventBatches`.
+ */
+export class SseReader {
+  private readonly reads: AsyncIterator<Uint8Array>;
+  // StringDecoder keeps a split multi-byte character for the next read (see readBatches).
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly parser = new SseParser();
+  private finished = false;
+  private closed = false;
+
+  constructor(
+    private readonly response: UpstreamResponse,
+    private readonly client: UpstreamClient,
+    private readonly signal: AbortSignal,
+  ) {
+    // destroyOnReturn: false — leaving early must not destroy the body; `close` decides (see readBatches).
+    this.reads = (response.body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  }
+
+  /** The events one read completed (possibly none); `undefined` once the body has ended. */
+  async read(): Promise<SseEvent[] | undefined> {
+    if (this.finished) return undefined;
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await this.reads.next();
+    } catch (error) {
+      this.close();
+      throw this.client.transportError(error, this.signal);
+    }
+    if (!next.done) return this.parser.push(this.decoder.write(next.value as Buffer));
+    this.finished = true;
+    const rest = this.decoder.end();
+    return [...(rest ? this.parser.push(rest) : []), ...this.parser.end()];
+  }
+
+  /** Done with the body: if it has not ended, the rest is dumped to keep the connection, or the body destroyed when cancelled. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.reads.return?.();
+    if (this.finished) return;
+    const body = this.response.body;
+    if (this.signal.aborted) body.destroy();
+    else body.dump({ limit: 64 * 1024 }).catch(() => body.destroy());
+  }
+}
+
 async function* readBatches<T>(
   response: UpstreamResponse,
   client: UpstreamClient,
