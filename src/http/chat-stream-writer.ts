@@ -7,7 +7,7 @@ import { isContentPart } from '../core/stream-part.js';
 import type { StreamPart } from '../core/stream-part.js';
 import type { Usage } from '../core/usage.js';
 import type { ChunkEncoder } from '../streaming/chunk-encoder.js';
-import { sseComment, sseData, sseDone, sseHeaders, sseKeepAlive } from '../streaming/sse-frames.js';
+import { sseComment, sseData, sseDone, sseFrames, sseHeaders, sseKeepAlive } from '../streaming/sse-frames.js';
 import { mapError } from './error-mapper.js';
 
 export interface StreamOutcome {
@@ -109,9 +109,7 @@ export async function writeChatStream(options: WriteStreamOptions): Promise<Stre
 
   try {
     for await (const part of stream) {
-      const frames = encoder.encode(part);
-      let text = '';
-      for (const frame of frames) text += sseData(frame);
+      const text = sseFrames(encoder.encode(part));
       if (committed) {
         if (text) await write(text);
         continue;
@@ -126,7 +124,7 @@ export async function writeChatStream(options: WriteStreamOptions): Promise<Stre
     }
     sendHeaders(false);
     let closing = routingFacts() + pending;
-    for (const frame of encoder.finish()) closing += sseData(frame);
+    closing += sseFrames(encoder.finish());
     response.end(closing + sseDone);
     return { usage: encoder.reportedUsage, status: 'completed' };
   } catch (error) {
