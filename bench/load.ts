@@ -114,6 +114,7 @@ export async function fixedRate(
   target: Target,
   perSecond: number,
   seconds: number,
+  stream = false,
 ): Promise<{ p50Ms: number; p99Ms: number; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
@@ -125,7 +126,7 @@ export async function fixedRate(
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     pending.push(
-      timed(target, false).then(
+      timed(target, stream).then(
         (result) => {
           if (!result.ok) errors++;
           latencies.push(result.totalMs);

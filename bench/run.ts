@@ -18,18 +18,33 @@ import { buildBaseline, entryOf, prepareDataDir, startGateway } from './gateway.
 import type { GatewayBuild } from './gateway.js';
 import { cpuMicros, launch, memory } from './processes.js';
 import type { Managed } from './processes.js';
+import { soak } from './soak.js';
+import type { SoakResult } from './soak.js';
 
 const root = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
 const skipPortkey = process.argv.includes('--no-portkey');
 const seconds = quick ? 5 : 30;
 const warmup = quick ? 3 : 5; // JIT: a 1 s warm-up leaves the larger programs (gateway, Portkey) visibly cold
-const ports = { upstream: 17001, anthropic: 17002, slow: 17003, reference: 17010, gateway: 17011, baseline: 17012, portkey: 17013 };
+const ports = {
+  upstream: 17001,
+  anthropic: 17002,
+  slow: 17003,
+  reference: 17010,
+  gateway: 17011,
+  baseline: 17012,
+  portkey: 17013,
+  soak: 17023,
+};
 const option = (name: string): string | undefined => {
   const at = process.argv.indexOf(name);
   return at === -1 ? undefined : process.argv[at + 1];
 };
 const rounds = Number(option('--rounds') ?? (quick ? 1 : 3));
+/** `--soak MIN`: the memory soak's length (the full run's default is 10; 0 skips it); `--soak-only` runs nothing else. */
+const soakOnly = process.argv.includes('--soak-only');
+const soakMinutes = Number(option('--soak') ?? (quick && !soakOnly ? 0 : 10));
+const soakRate = Number(option('--soak-rate') ?? 500);
 const current: GatewayBuild = { label: 'gateway', root };
 const baselineRef = option('--baseline');
 let baseline: GatewayBuild | undefined;
@@ -275,7 +290,62 @@ function verdict(pass: boolean): string {
   return pass ? 'PASS' : 'FAIL';
 }
 
+function runSoak(): Promise<SoakResult> {
+  log(`memory soak: ${soakMinutes} min at ${soakRate} req/s (half JSON, half SSE)…`);
+  return soak({
+    build: current,
+    port: ports.soak,
+    upstreamUrl: `http://127.0.0.1:${ports.upstream}/v1`,
+    minutes: soakMinutes,
+    rate: soakRate,
+    log,
+  });
+}
+
+function soakRows(result: SoakResult): { rows: { name: string; measured: string; goal: string; pass: boolean }[]; detail: string } {
+  return {
+    rows: [
+      {
+        name: `RSS growth over a ${result.minutes}-minute soak (${result.rate} req/s)`,
+        measured: `${(result.growth * 100).toFixed(1)} % (${result.baselineMb.toFixed(1)} → ${result.finalMb.toFixed(1)} MB)`,
+        goal: '≤ 10 %',
+        pass: result.growth <= 0.1,
+      },
+      { name: 'soak errors', measured: String(result.errors), goal: '0', pass: result.errors === 0 },
+    ],
+    detail: `Soak: RSS every 10 s ${result.samplesMb.map((value) => value.toFixed(0)).join(' ')} MB; growth is the last minute's median against the second minute's.`,
+  };
+}
+
+/** `--soak-only`: the upstream and a fresh gateway, the soak, a results file of its own. */
+async function soakAlone(): Promise<void> {
+  processes.push(
+    await launch('upstream', process.execPath, [join(root, 'bench/upstream.mjs'), '--port', String(ports.upstream)], {}, /listening/),
+  );
+  const { rows, detail } = soakRows(await runSoak());
+  const lines = [
+    `# Memory soak ${new Date().toISOString()}`,
+    '',
+    `Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\`. A fresh gateway in the realistic configuration (a gateway key, the ledger, metrics), a fixed arrival rate, half JSON and half SSE requests. Machine: ${spawnSync('nproc').stdout.toString().trim()} cores, Node ${process.version}.`,
+    '',
+    '| target | measured | goal | verdict |',
+    '|---|---|---|---|',
+    ...rows.map((row) => `| ${row.name} | ${row.measured} | ${row.goal} | ${verdict(row.pass)} |`),
+    '',
+    detail,
+    '',
+  ];
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  const file = join(root, `bench/results/${new Date().toISOString().slice(0, 16).replace('T', '_').replace(':', '')}-soak.md`);
+  writeFileSync(file, lines.join('\n'));
+  log(`\n${lines.join('\n')}\nwritten to ${file}`);
+}
+
 async function main(): Promise<void> {
+  if (soakOnly) {
+    await soakAlone();
+    return;
+  }
   const targets = await start();
   const gatewayPid = targets['gateway']?.pid as number;
   const idleRss = memory(gatewayPid).rssMb;
@@ -291,6 +361,7 @@ async function main(): Promise<void> {
   const streams = await streamMemory();
   const cold = await coldStart();
   const peakRss = memory(gatewayPid).peakMb;
+  const soaked = soakMinutes > 0 ? soakRows(await runSoak()) : undefined;
 
   const value = (scenario: string, name: string, pick: (point: Point) => number[]): number => {
     const point = points.get(`${scenario}|${name}`);
@@ -385,6 +456,7 @@ async function main(): Promise<void> {
     .filter(([key]) => key.includes('|gateway') || key.includes('|translated'))
     .reduce((sum, [, point]) => sum + point.errors + point.timeouts, 0);
   const allErrors = errors + seqGateway.errors + fixedGateway.errors + streams.failed;
+  if (soaked) targetRows.push(...soaked.rows);
   targetRows.push({
     name: 'gateway errors and 10 s timeouts under load',
     measured: String(allErrors),
@@ -410,7 +482,8 @@ async function main(): Promise<void> {
     '|---|---|---|---|',
     ...targetRows.map((row) => `| ${row.name} | ${row.measured} | ${row.goal} | ${verdict(row.pass)} |`),
     '',
-    `Latency detail: sequential p50 direct ${seqDirect.p50Ms.toFixed(3)} ms, gateway ${seqGateway.p50Ms.toFixed(3)} ms; fixed ${rate} req/s p50/p99 direct ${fixedDirect.p50Ms.toFixed(2)}/${fixedDirect.p99Ms.toFixed(2)} ms, gateway ${fixedGateway.p50Ms.toFixed(2)}/${fixedGateway.p99Ms.toFixed(2)} ms; gateway peak RSS ${peakRss.toFixed(0)} MB; 1,000 slow streams took ${streams.seconds.toFixed(1)} s in all (one takes ~4 s). Not measured yet: the 10-minute soak.`,
+    `Latency detail: sequential p50 direct ${seqDirect.p50Ms.toFixed(3)} ms, gateway ${seqGateway.p50Ms.toFixed(3)} ms; fixed ${rate} req/s p50/p99 direct ${fixedDirect.p50Ms.toFixed(2)}/${fixedDirect.p99Ms.toFixed(2)} ms, gateway ${fixedGateway.p50Ms.toFixed(2)}/${fixedGateway.p99Ms.toFixed(2)} ms; gateway peak RSS ${peakRss.toFixed(0)} MB; 1,000 slow streams took ${streams.seconds.toFixed(1)} s in all (one takes ~4 s).${soaked ? '' : ' Not measured in this run: the memory soak (`--soak 10`).'}`,
+    ...(soaked ? ['', soaked.detail] : []),
     '',
   ];
   mkdirSync(join(root, 'bench/results'), { recursive: true });
