@@ -7,7 +7,7 @@ import type { Usage } from '../../core/usage.js';
 import type { ChatCall, ChatResult, EmbedCall, EmbeddingResult, ProviderAdapter, ProviderStream } from '../spec/provider-adapter.js';
 import { isRecord, parseUpstreamJson } from './json.js';
 import { OpenAIChunkDecoder, streamedError } from './openai-chunk-parts.js';
-import { readSseEvents, SseReader } from './stream-reader.js';
+import { readSseEvents, sseReader } from './stream-reader.js';
 import type { SseEvent } from './sse-parser.js';
 import { readUpstreamBody } from './read-upstream-body.js';
 import { defaultTimeouts, UpstreamClient } from './upstream-client.js';
@@ -121,11 +121,11 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   /**
    * OpenAI itself: forward each chunk's JSON as is; parse only the usage chunk and error events. The
    * chunks of one network read leave as one `raw-chunks` part, so the per-event work is synchronous
-   * string checks and the layers above take one step per read; a plain iterator over `SseReader` (one
+   * string checks and the layers above take one step per read; a plain iterator over a `BodyReader` (one
    * promise per read, no async generators in between).
    */
   private rawParts(response: UpstreamResponse, signal: AbortSignal): AsyncIterableIterator<StreamPart> {
-    const reader = new SseReader(response, this.client, signal);
+    const reader = sseReader(response, this.client, signal);
     const queue: StreamPart[] = [];
     // Only the commit point needs to know which chunk carries content: after the first one, chunks are not
     // scanned for it and every later batch says `hasContent: true`.

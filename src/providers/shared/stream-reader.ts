@@ -6,7 +6,8 @@ import type { SseEvent } from './sse-parser.js';
 
 /**
  * Reads an upstream body as SSE events. Transport failures while reading (reset, idle timeout) become
- * `ProviderError`s; leaving the loop early destroys the body, which cancels the upstream request.
+ * `ProviderError`s; leaving the loop early closes the body as `BodyReader.close` says (dumped to keep the
+ * connection, or destroyed, which cancels the upstream request, when the call was aborted).
  */
 export async function* readSseEvents(response: UpstreamResponse, client: UpstreamClient, signal: AbortSignal): AsyncGenerator<SseEvent> {
   for await (const batch of readSseEventBatches(response, client, signal)) for (const event of batch) yield event;
@@ -17,39 +18,33 @@ export async function* readSseEvents(response: UpstreamResponse, client: Upstrea
  * each event synchronously pays one async step per read instead of one per event.
  */
 export function readSseEventBatches(response: UpstreamResponse, client: UpstreamClient, signal: AbortSignal): AsyncGenerator<SseEvent[]> {
-  const parser = new SseParser();
-  return readBatches(
-    response,
-    client,
-    signal,
-    (text) => parser.push(text),
-    () => parser.end(),
-  );
+  return batchesOf(sseReader(response, client, signal));
 }
 
 /** Reads an upstream body as newline-delimited JSON lines (unparsed), with the same guarantees. */
 export async function* readNdjsonLines(response: UpstreamResponse, client: UpstreamClient, signal: AbortSignal): AsyncGenerator<string> {
   const parser = new NdjsonParser();
-  const batches = readBatches(
+  const reader = new BodyReader(
     response,
     client,
     signal,
     (text) => parser.push(text),
     () => parser.end(),
   );
-  for await (const batch of batches) for (const line of batch) yield line;
+  for await (const batch of batchesOf(reader)) for (const line of batch) yield line;
 }
 
 /**
- * An SSE body read one network read at a time, as a plain object: for a caller that maps events to parts
- * synchronously and builds its own iterator, so a part costs one promise per read instead of a stack of
- * async generators. Transport failures become `ProviderError`s, as with `readSseEventBatches`.
+ * A body read one network read at a time, each read's text turned into items by `push` (and the rest by
+ * `end` when the body ends): a plain object, so a caller that maps items to parts synchronously can build
+ * its own iterator — one promise per read instead of a stack of async generators. Transport failures
+ * (reset, idle timeout) become `ProviderError`s.
  */
-export class SseReader {
+export class BodyReader<T> {
   private readonly reads: AsyncIterator<Uint8Array>;
-  // StringDecoder keeps a split multi-byte character for the next read (see readBatches).
+  // StringDecoder keeps a split multi-byte character for the next read, like TextDecoder's `stream: true`,
+  // at a fraction of its cost per read (TextDecoder goes through an ICU converter).
   private readonly decoder = new StringDecoder('utf8');
-  private readonly parser = new SseParser();
   private finished = false;
   private closed = false;
 
@@ -57,13 +52,16 @@ export class SseReader {
     private readonly response: UpstreamResponse,
     private readonly client: UpstreamClient,
     private readonly signal: AbortSignal,
+    private readonly push: (text: string) => T[],
+    private readonly end: () => T[],
   ) {
-    // destroyOnReturn: false — leaving early must not destroy the body; `close` decides (see readBatches).
+    // destroyOnReturn: false — leaving early must not destroy the body (that builds an AbortError with a
+    // stack trace per stream and can close the keep-alive connection); `close` decides.
     this.reads = (response.body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   }
 
-  /** The events one read completed (possibly none); `undefined` once the body has ended. */
-  async read(): Promise<SseEvent[] | undefined> {
+  /** The items one read completed (possibly none); `undefined` once the body has ended. */
+  async read(): Promise<T[] | undefined> {
     if (this.finished) return undefined;
     let next: IteratorResult<Uint8Array>;
     try {
@@ -72,13 +70,17 @@ export class SseReader {
       this.close();
       throw this.client.transportError(error, this.signal);
     }
-    if (!next.done) return this.parser.push(this.decoder.write(next.value as Buffer));
+    if (!next.done) return this.push(this.decoder.write(next.value as Buffer));
     this.finished = true;
     const rest = this.decoder.end();
-    return [...(rest ? this.parser.push(rest) : []), ...this.parser.end()];
+    return [...(rest ? this.push(rest) : []), ...this.end()];
   }
 
-  /** Done with the body: if it has not ended, the rest is dumped to keep the connection, or the body destroyed when cancelled. */
+  /**
+   * Done with the body. Left before its end: after the stream's last event (`[DONE]`, `message_stop`…)
+   * the rest is usually just the end of the body, so it is dumped and the connection kept for reuse; a
+   * cancelled or endless body is destroyed.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -90,37 +92,23 @@ export class SseReader {
   }
 }
 
-async function* readBatches<T>(
-  response: UpstreamResponse,
-  client: UpstreamClient,
-  signal: AbortSignal,
-  push: (text: string) => T[],
-  end: () => T[],
-): AsyncGenerator<T[]> {
-  const body = response.body;
-  // StringDecoder keeps a split multi-byte character for the next read, like TextDecoder's `stream: true`,
-  // at a fraction of its cost per read (TextDecoder goes through an ICU converter).
-  const decoder = new StringDecoder('utf8');
-  let finished = false;
+/** A `BodyReader` of SSE events. */
+export function sseReader(response: UpstreamResponse, client: UpstreamClient, signal: AbortSignal): BodyReader<SseEvent> {
+  const parser = new SseParser();
+  return new BodyReader(
+    response,
+    client,
+    signal,
+    (text) => parser.push(text),
+    () => parser.end(),
+  );
+}
+
+/** A `BodyReader`'s non-empty batches as an async generator (for decoders that yield per event anyway). */
+async function* batchesOf<T>(reader: BodyReader<T>): AsyncGenerator<T[]> {
   try {
-    // destroyOnReturn: false — leaving the loop early must not destroy the body (that builds an AbortError
-    // with a stack trace per stream and can close the keep-alive connection); `finally` decides below.
-    for await (const bytes of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) {
-      const items = push(decoder.write(bytes as Buffer));
-      if (items.length > 0) yield items;
-    }
-    finished = true;
-    const rest = decoder.end();
-    const last = [...(rest ? push(rest) : []), ...end()];
-    if (last.length > 0) yield last;
-  } catch (error) {
-    throw client.transportError(error, signal);
+    for (let items = await reader.read(); items !== undefined; items = await reader.read()) if (items.length > 0) yield items;
   } finally {
-    if (!finished) {
-      // Left early: after the stream's last event (`[DONE]`, `message_stop`…) the rest is usually just the
-      // end of the body, so dump it and keep the connection for reuse; a cancelled or endless body is destroyed.
-      if (signal.aborted) body.destroy();
-      else body.dump({ limit: 64 * 1024 }).catch(() => body.destroy());
-    }
+    reader.close();
   }
 }
